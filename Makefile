@@ -1,0 +1,44 @@
+# Everything bootstraps .venv by itself: a fresh clone needs only Python >= 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run emulator test check format lint types layers unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## run the bot on its embedded defaults
+	$(BIN)/python -m bot
+
+emulator: $(STAMP)  ## only the CDN API emulator, with demo data, on port 8900
+	$(BIN)/python -m bot emulator --port 8900 --seed 400
+
+test: check  ## every check: format, lint, types, layer contracts, tests
+
+check: format lint types layers unit
+
+format: $(STAMP)
+	$(BIN)/ruff format --check bot tests benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests benchmarks
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)  ## client benchmark against the emulator (prints numbers)
+	$(BIN)/python benchmarks/client.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

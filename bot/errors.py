@@ -1,0 +1,107 @@
+"""Every error the bot raises on purpose, as structured data; `bot.wording` turns them into words.
+
+    BotError
+    ├── UserInputError
+    │   └── InvalidQuery            a filter the user typed cannot become a valid query
+    ├── ConfigurationError          the operator's settings are missing or contradictory
+    └── UpstreamError               the CDN API did not give us an answer we can use
+        ├── Throttled               rate limited, still after retrying
+        ├── UpstreamUnavailable     5xx, InternalError, ServiceUnavailable, still after retrying
+        ├── UpstreamUnreachable     no HTTP answer at all (connection refused, reset, DNS)
+        │   └── UpstreamTimeout     connect or read timed out
+        ├── MalformedResponse       an answer that is not the JSON the API documents
+        ├── RequestRejected         the API refused our parameters (a bug or an unchecked input)
+        ├── QuotaExceeded           the account's refresh/prefetch quota is used up
+        ├── CredentialsRejected     signature, key, token or clock rejected: an operator problem
+        └── PermissionDenied        the RAM policy does not allow the action
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Root of every error the bot raises deliberately."""
+
+
+class UserInputError(BotError):
+    """Something the user typed must change."""
+
+
+class InvalidQuery(UserInputError):
+    """A filter cannot become a valid query; `hint` says what to type instead."""
+
+    def __init__(self, field: str, value: str, hint: str) -> None:
+        super().__init__(f"{field}={value!r}: {hint}")
+        self.field = field
+        self.value = value
+        self.hint = hint
+
+
+class ConfigurationError(BotError):
+    """The operator's configuration is missing `setting` or holds a value that cannot work."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+class UpstreamError(BotError):
+    """The CDN API call for `action` failed; `code` and `request_id` come from its answer."""
+
+    def __init__(
+        self, action: str, *, code: str = "", request_id: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(f"{action}: {code or type(self).__name__} (request {request_id or '-'})")
+        self.action = action
+        self.code = code
+        self.request_id = request_id
+        self.status = status
+
+
+class Throttled(UpstreamError):
+    """The API kept answering with a throttling code after every retry."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The API answered with a server-side failure after every retry."""
+
+
+class UpstreamUnreachable(UpstreamError):
+    """No HTTP answer came back from the API endpoint."""
+
+
+class UpstreamTimeout(UpstreamUnreachable):
+    """Connecting to or reading from the API took longer than the configured timeout."""
+
+
+class MalformedResponse(UpstreamError):
+    """The API answered with a body that is not the documented JSON."""
+
+
+class RequestRejected(UpstreamError):
+    """The API refused the parameters; `message` is the API's own explanation."""
+
+    def __init__(
+        self,
+        action: str,
+        *,
+        code: str,
+        message: str,
+        request_id: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(action, code=code, request_id=request_id, status=status)
+        self.message = message
+
+
+class QuotaExceeded(UpstreamError):
+    """The account's refresh or prefetch quota (daily, per minute or per request) is exhausted."""
+
+
+class CredentialsRejected(UpstreamError):
+    """The API rejected who we are; its message is dropped because it can echo the AccessKeyId."""
+
+
+class PermissionDenied(UpstreamError):
+    """The credentials are valid but their RAM policy does not allow `action`."""

@@ -1,19 +1,19 @@
 """Every error the bot raises on purpose, as structured data; `bot.wording` turns them into words.
 
-    BotError
-    ├── UserInputError
-    │   └── InvalidQuery            a filter the user typed cannot become a valid query
-    ├── ConfigurationError          the operator's settings are missing or contradictory
-    └── UpstreamError               the CDN API did not give us an answer we can use
-        ├── Throttled               rate limited, still after retrying
-        ├── UpstreamUnavailable     5xx, InternalError, ServiceUnavailable, still after retrying
-        ├── UpstreamUnreachable     no HTTP answer at all (connection refused, reset, DNS)
-        │   └── UpstreamTimeout     connect or read timed out
-        ├── MalformedResponse       an answer that is not the JSON the API documents
-        ├── RequestRejected         the API refused our parameters (a bug or an unchecked input)
-        ├── QuotaExceeded           the account's refresh/prefetch quota is used up
-        ├── CredentialsRejected     signature, key, token or clock rejected: an operator problem
-        └── PermissionDenied        the RAM policy does not allow the action
+BotError
+├── UserInputError
+│   └── InvalidQuery            a filter the user typed cannot become a valid query
+├── ConfigurationError          the operator's settings are missing or contradictory
+└── UpstreamError               the CDN API did not give us an answer we can use
+    ├── Throttled               rate limited, still after retrying
+    ├── UpstreamUnavailable     5xx, InternalError, ServiceUnavailable, still after retrying
+    ├── UpstreamUnreachable     no HTTP answer at all (connection refused, reset, DNS)
+    │   └── UpstreamTimeout     connect or read timed out
+    ├── MalformedResponse       an answer that is not the JSON the API documents
+    ├── RequestRejected         the API refused our parameters (a bug or an unchecked input)
+    ├── QuotaExceeded           the account's refresh/prefetch quota is used up
+    ├── CredentialsRejected     signature, key, token or clock rejected: an operator problem
+    └── PermissionDenied        the RAM policy does not allow the action
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""The Alibaba Cloud CDN adapter: signing, the HTTP client, its rate limit and cache, the emulator."""
+"""The Alibaba Cloud CDN adapter: signing, client, rate limit, cache and the API emulator."""

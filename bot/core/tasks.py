@@ -82,7 +82,7 @@ def failure_reason(description: str | None) -> FailureReason | None:
 
 
 def parse_progress(text: str | float | int | None) -> float:
-    """'45%' → 45.0; anything unreadable counts as 0, and the value is clamped to 0–100."""
+    """'45%' → 45.0; anything unreadable counts as 0, and the value is clamped to 0..100."""
     if text is None:
         return 0.0
     if isinstance(text, int | float):
@@ -98,7 +98,7 @@ def parse_progress(text: str | float | int | None) -> float:
 
 
 def parse_api_time(text: str) -> datetime:
-    """The API's `yyyy-MM-ddTHH:mm:ssZ` (or any ISO form with an offset) as an aware UTC datetime."""
+    """The API's `yyyy-MM-ddTHH:mm:ssZ` (or another ISO form) as an aware UTC datetime."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -228,3 +228,12 @@ class RefreshQuota(BaseModel):
     ignore_params_remain: int
     preload_edge_quota: int = 0
     preload_edge_remain: int = 0
+
+
+class Submission(BaseModel):
+    """What RefreshObjectCaches or PushObjectCache created: one task ID per object path."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_ids: tuple[str, ...]
+    request_id: str

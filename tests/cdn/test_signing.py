@@ -1,4 +1,4 @@
-"""The signers against the reference's golden vectors and, property by property, the official SDKs."""
+"""The signers against the golden vectors and, on arbitrary input, the official SDKs."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_parse_v3_authorization_rejects_malformed(header):
     assert signing.parse_v3_authorization(header) is None
 
 
-# Anything a user or the API could put in a parameter: unicode, spaces, reserved characters, newlines.
+# Anything a parameter could hold: unicode, spaces, reserved characters, newlines.
 texts = st.text(
     alphabet=st.one_of(
         st.characters(codec="utf-8", exclude_categories=("Cs",)),

@@ -1,0 +1,73 @@
+"""A short-lived cache in front of read calls, with identical concurrent reads coalesced.
+
+cachetools holds finished values only; requests still in flight live in a dict of tasks, so a
+hundred identical reads make one upstream call. A `fresh` read skips the stored value but still
+shares an in-flight call (which is live by definition).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from cachetools import TTLCache
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cached(Generic[T]):
+    """A value and how old it is: `age` is 0 for a value fetched by this very call."""
+
+    value: T
+    age: float
+    from_cache: bool
+
+
+class ResponseCache:
+    """TTL cache keyed by request, bounded in size, with in-flight coalescing."""
+
+    def __init__(
+        self, *, ttl: float, maxsize: int = 1024, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._timer = timer
+        self._ttl = ttl
+        self._values: TTLCache[Hashable, tuple[object, float]] = TTLCache(
+            maxsize=maxsize, ttl=max(ttl, 1e-9), timer=timer
+        )
+        self._in_flight: dict[Hashable, asyncio.Task[object]] = {}
+
+    async def get(
+        self, key: Hashable, fetch: Callable[[], Awaitable[T]], *, fresh: bool = False
+    ) -> Cached[T]:
+        """The cached value for `key`, else `fetch()`'s result, shared with concurrent callers."""
+        if not fresh and self._ttl > 0:
+            stored = self._values.get(key)
+            if stored is not None:
+                value, fetched_at = stored
+                return Cached(value, self._timer() - fetched_at, from_cache=True)  # type: ignore[arg-type]
+        task = self._in_flight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch_and_store(key, fetch))
+            # Every waiter may have been cancelled: retrieve the outcome so none is left unread.
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._in_flight[key] = task
+        # shield: one caller giving up must not cancel the call the others are waiting for.
+        value = await asyncio.shield(task)
+        return Cached(value, 0.0, from_cache=False)  # type: ignore[arg-type]
+
+    async def _fetch_and_store(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
+        try:
+            value = await fetch()
+            if self._ttl > 0:
+                self._values[key] = (value, self._timer())
+            return value
+        finally:
+            del self._in_flight[key]
+
+    def clear(self) -> None:
+        """Forget every stored value (in-flight calls finish normally)."""
+        self._values.clear()

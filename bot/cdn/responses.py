@@ -1,0 +1,95 @@
+"""The API's JSON bodies turned into domain values; anything off-shape is a MalformedResponse."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.core.tasks import RefreshQuota, Submission, Task, TaskPage, parse_api_time, parse_progress
+from bot.errors import MalformedResponse
+
+
+def _task(item: Mapping[str, Any]) -> Task:
+    return Task(
+        task_id=str(item["TaskId"]),
+        object_path=str(item["ObjectPath"]),
+        object_type=str(item["ObjectType"]),
+        status=str(item["Status"]),
+        progress=parse_progress(item.get("Process")),
+        created=parse_api_time(str(item["CreationTime"])),
+        description=item.get("Description") or None,
+    )
+
+
+def _task_items(tasks: object) -> list[Mapping[str, Any]]:
+    # DescribeRefreshTasks wraps the list in {"CDNTask": [...]}; DescribeRefreshTaskById does not.
+    if isinstance(tasks, Mapping):
+        tasks = tasks.get("CDNTask", [])
+    if tasks is None:
+        return []
+    if not isinstance(tasks, list) or not all(isinstance(item, Mapping) for item in tasks):
+        raise TypeError("Tasks is not a list of objects")
+    return tasks
+
+
+def _malformed(action: str, body: Mapping[str, Any], exc: Exception) -> MalformedResponse:
+    request_id = str(body.get("RequestId", ""))
+    error = MalformedResponse(action, code="MalformedBody", request_id=request_id)
+    error.__cause__ = exc
+    return error
+
+
+def task_page(action: str, body: Mapping[str, Any], *, page_size: int | None = None) -> TaskPage:
+    """A DescribeRefreshTasks or DescribeRefreshTaskById body as a TaskPage."""
+    try:
+        tasks = tuple(_task(item) for item in _task_items(body.get("Tasks")))
+        size = int(body.get("PageSize") or page_size or max(len(tasks), 1))
+        return TaskPage(
+            tasks=tasks,
+            page_number=int(body.get("PageNumber") or 1),
+            page_size=max(size, 1),
+            total_count=int(body.get("TotalCount", len(tasks))),
+            request_ids=(str(body.get("RequestId", "")),),
+        )
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
+        raise _malformed(action, body, exc) from exc
+
+
+def submission(action: str, body: Mapping[str, Any], *, id_field: str) -> Submission:
+    """A RefreshObjectCaches/PushObjectCache body: comma-separated task IDs."""
+    try:
+        ids = str(body[id_field])
+        return Submission(
+            task_ids=tuple(part.strip() for part in ids.split(",") if part.strip()),
+            request_id=str(body.get("RequestId", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _malformed(action, body, exc) from exc
+
+
+_QUOTA_FIELDS = {
+    "url": "Url",
+    "dir": "Dir",
+    "regex": "Regex",
+    "preload": "Preload",
+    "block": "Block",
+    "ignore_params": "IgnoreParams",
+    "preload_edge": "PreloadEdge",
+}
+
+
+def refresh_quota(action: str, body: Mapping[str, Any]) -> RefreshQuota:
+    """DescribeRefreshQuota's body (every number a string) as a RefreshQuota."""
+    values: dict[str, int] = {}
+    try:
+        for ours, theirs in _QUOTA_FIELDS.items():
+            for suffix in ("quota", "remain"):
+                raw = body.get(f"{theirs}{suffix.capitalize()}")
+                if raw is None and ours == "preload_edge":
+                    continue
+                values[f"{ours}_{suffix}"] = int(str(raw))
+        return RefreshQuota(**values)
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise _malformed(action, body, exc) from exc

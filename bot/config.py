@@ -1,0 +1,46 @@
+"""The bot's configuration: one settings class read from the standard environment names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CDN_ENDPOINT = "https://cdn.aliyuncs.com"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    alibaba_cloud_access_key_id: str | None = None
+    alibaba_cloud_access_key_secret: SecretStr | None = None
+    alibaba_cloud_security_token: SecretStr | None = None
+    # The Alibaba Cloud CLI's profile file, used when no key is in the environment.
+    alibaba_cloud_profile: str | None = None
+    alibaba_cloud_config_file: Path = Field(
+        default_factory=lambda: Path.home() / ".aliyun" / "config.json"
+    )
+
+    cdn_endpoint: str = DEFAULT_CDN_ENDPOINT
+    cdn_signature_version: Literal["v3", "v1"] = "v3"
+    # Calls per second for DescribeRefreshTasks (the seed says 10; newer docs say 5).
+    cdn_qps: float = Field(default=10.0, gt=0)
+    cdn_connect_timeout: float = Field(default=5.0, gt=0)
+    cdn_read_timeout: float = Field(default=10.0, gt=0)
+    cdn_max_retries: int = Field(default=3, ge=0, le=10)
+    cache_ttl: float = Field(default=15.0, ge=0)
+    cache_size: int = Field(default=1024, ge=1)
+
+    port: int = Field(default=3000, ge=0, le=65535)
+    database_url: str = "sqlite:///cdn-task-bot.db"
+    watch_interval: float = Field(default=60.0, gt=0)
+    log_level: str = "INFO"

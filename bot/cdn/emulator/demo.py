@@ -1,0 +1,55 @@
+"""A deterministic, realistic three-day history of tasks for demos and first runs."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from bot.cdn.emulator.ledger import FAILURE_DESCRIPTIONS, Ledger, LedgerTask
+
+DOMAINS = (
+    "www.example.com",
+    "img.example.com",
+    "static.example.org",
+    "video.example.net",
+    "downloads.example.io",
+)
+_FILES = (
+    "index.html",
+    "app.js",
+    "styles/main.css",
+    "images/logo.png",
+    "images/hero-banner@2x.jpg",
+    "video/intro.mp4",
+    "fonts/inter.woff2",
+    "releases/v2.4.1/setup.exe",
+    "api/v1/config.json",
+    "docs/getting-started.html",
+)
+_DIRECTORIES = ("images/", "static/", "video/", "docs/", "releases/")
+_TYPE_WEIGHTS = {"file": 60, "directory": 12, "preload": 22, "regex": 3, "IgnoreParams": 3}
+
+
+def seed_history(ledger: Ledger, count: int, *, now: datetime) -> None:
+    """Add `count` tasks spread over the last three days; the same count gives the same history."""
+    rng = random.Random(count)
+    span = timedelta(days=3) - timedelta(minutes=5)
+    moments = sorted(now - span * rng.random() ** 1.5 for _ in range(count))
+    types = list(_TYPE_WEIGHTS)
+    weights = list(_TYPE_WEIGHTS.values())
+    for created in moments:
+        object_type = rng.choices(types, weights)[0]
+        domain = rng.choice(DOMAINS)
+        scheme = rng.choice(("https", "https", "http"))
+        if object_type == "directory":
+            path = f"{scheme}://{domain}/{rng.choice(_DIRECTORIES)}"
+        elif object_type == "regex":
+            path = f"{scheme}://{domain}/images/.*\\.png"
+        else:
+            path = f"{scheme}://{domain}/{rng.choice(_FILES)}"
+            if object_type == "IgnoreParams" or rng.random() < 0.1:
+                path += f"?v={rng.randint(1, 999)}"
+        # Recent tasks are still running; prefetches of big files take longest.
+        duration = rng.uniform(20, 240) * (4 if object_type == "preload" else 1)
+        failure = rng.choice(FAILURE_DESCRIPTIONS) if rng.random() < 0.12 else None
+        ledger.add(LedgerTask(ledger.next_id(), path, object_type, created, duration, failure))

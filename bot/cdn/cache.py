@@ -11,9 +11,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from cachetools import TTLCache
+
+from bot.cdn.client import CdnClient
+from bot.cdn.limiter import Priority
+from bot.core.tasks import RefreshQuota, TaskListRequest, TaskPage
 
 T = TypeVar("T")
 
@@ -38,7 +42,7 @@ class ResponseCache:
         self._values: TTLCache[Hashable, tuple[object, float]] = TTLCache(
             maxsize=maxsize, ttl=max(ttl, 1e-9), timer=timer
         )
-        self._in_flight: dict[Hashable, asyncio.Task[object]] = {}
+        self._in_flight: dict[Hashable, asyncio.Future[object]] = {}
 
     async def get(
         self, key: Hashable, fetch: Callable[[], Awaitable[T]], *, fresh: bool = False
@@ -48,18 +52,19 @@ class ResponseCache:
             stored = self._values.get(key)
             if stored is not None:
                 value, fetched_at = stored
-                return Cached(value, self._timer() - fetched_at, from_cache=True)  # type: ignore[arg-type]
+                return Cached(cast(T, value), self._timer() - fetched_at, from_cache=True)
         task = self._in_flight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._fetch_and_store(key, fetch))
+            started: asyncio.Future[object] = asyncio.ensure_future(
+                self._fetch_and_store(key, fetch)
+            )
             # Every waiter may have been cancelled: retrieve the outcome so none is left unread.
-            task.add_done_callback(lambda done: done.cancelled() or done.exception())
-            self._in_flight[key] = task
+            started.add_done_callback(lambda done: done.cancelled() or done.exception())
+            task = self._in_flight[key] = started
         # shield: one caller giving up must not cancel the call the others are waiting for.
-        value = await asyncio.shield(task)
-        return Cached(value, 0.0, from_cache=False)  # type: ignore[arg-type]
+        return Cached(cast(T, await asyncio.shield(task)), 0.0, from_cache=False)
 
-    async def _fetch_and_store(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
+    async def _fetch_and_store(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> object:
         try:
             value = await fetch()
             if self._ttl > 0:
@@ -71,3 +76,45 @@ class ResponseCache:
     def clear(self) -> None:
         """Forget every stored value (in-flight calls finish normally)."""
         self._values.clear()
+
+
+class CachedReads:
+    """The client's read actions behind one ResponseCache: what the rest of the bot calls."""
+
+    def __init__(self, client: CdnClient, cache: ResponseCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    async def describe_refresh_tasks(
+        self,
+        request: TaskListRequest,
+        *,
+        fresh: bool = False,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> Cached[TaskPage]:
+        """DescribeRefreshTasks through the cache."""
+        return await self._cache.get(
+            ("DescribeRefreshTasks", request),
+            lambda: self._client.describe_refresh_tasks(request, priority=priority),
+            fresh=fresh,
+        )
+
+    async def describe_refresh_task_by_id(
+        self,
+        task_ids: tuple[str, ...],
+        *,
+        fresh: bool = False,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> Cached[TaskPage]:
+        """DescribeRefreshTaskById through the cache."""
+        return await self._cache.get(
+            ("DescribeRefreshTaskById", task_ids),
+            lambda: self._client.describe_refresh_task_by_id(task_ids, priority=priority),
+            fresh=fresh,
+        )
+
+    async def describe_refresh_quota(self, *, fresh: bool = False) -> Cached[RefreshQuota]:
+        """DescribeRefreshQuota through the cache."""
+        return await self._cache.get(
+            ("DescribeRefreshQuota",), self._client.describe_refresh_quota, fresh=fresh
+        )

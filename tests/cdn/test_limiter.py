@@ -1,0 +1,91 @@
+"""The shared rate limit: measured at the emulator, priorities, slow-down and recovery."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.cdn.emulator import Emulator
+from bot.cdn.limiter import Priority, RateLimiter
+from bot.core.tasks import TaskListRequest
+from tests.conftest import emulator_config, make_client
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most arrivals inside any half-open window of one second."""
+    times = sorted(times)
+    best = 0
+    for index, start in enumerate(times):
+        best = max(best, sum(1 for moment in times[index:] if moment < start + 1.0))
+    return best
+
+
+@pytest.mark.timeout(30)
+def test_upstream_never_sees_more_than_the_rate(clock):
+    # The emulator runs in its own thread with its own 10/s limit, so it measures independently.
+    with Emulator(emulator_config(clock, qps=10)).running() as emulator:
+
+        async def burst():
+            limiter = RateLimiter(rates={"DescribeRefreshTasks": 10})
+            async with make_client(emulator, clock, limiter=limiter) as cdn:
+                requests = [TaskListRequest(page_number=n) for n in range(1, 26)]
+                await asyncio.gather(*(cdn.describe_refresh_tasks(r) for r in requests))
+
+        asyncio.run(burst())
+        calls = emulator.calls_of("DescribeRefreshTasks")
+    assert len(calls) == 25
+    assert all(call.code == "" for call in calls), "the emulator throttled us"
+    assert busiest_second([call.at for call in calls]) <= 10
+
+
+async def test_background_waits_while_interactive_is_queued():
+    limiter = RateLimiter(rates={"A": 20})
+    await limiter.acquire("A")  # the next slot is 50 ms away
+    order: list[str] = []
+
+    async def caller(name: str, priority: Priority) -> None:
+        await limiter.acquire("A", priority)
+        order.append(name)
+
+    background = [asyncio.create_task(caller(f"b{n}", Priority.BACKGROUND)) for n in range(3)]
+    await asyncio.sleep(0)
+    interactive = [asyncio.create_task(caller(f"i{n}", Priority.INTERACTIVE)) for n in range(3)]
+    await asyncio.gather(*background, *interactive)
+    assert order == ["i0", "i1", "i2", "b0", "b1", "b2"]
+
+
+async def test_cancelled_waiter_leaves_the_queue():
+    limiter = RateLimiter(rates={"A": 20})
+    await limiter.acquire("A")
+    waiting = asyncio.create_task(limiter.acquire("A"))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.wait_for(limiter.acquire("A"), timeout=1)
+
+
+def test_throttling_slows_down_then_recovers():
+    now = [100.0]
+    limiter = RateLimiter(
+        rates={"A": 10}, slowdown=0.5, floor=0.1, recovery_per_second=0.1, clock=lambda: now[0]
+    )
+    assert limiter.rate("A") == 10
+    limiter.throttled("A")
+    assert limiter.rate("A") == pytest.approx(5)
+    limiter.throttled("A")
+    assert limiter.rate("A") == pytest.approx(2.5)
+    for _ in range(10):
+        limiter.throttled("A")
+    assert limiter.rate("A") == pytest.approx(1)  # never below the floor
+    now[0] += 2
+    assert limiter.rate("A") == pytest.approx(3)  # recovers linearly
+    now[0] += 100
+    assert limiter.rate("A") == 10  # and no further than the configured rate
+
+
+def test_unknown_actions_use_the_default_rate():
+    limiter = RateLimiter(default_rate=7)
+    assert limiter.rate("SomethingNew") == 7
+    assert RateLimiter().rate("DescribeRefreshTaskById") == 30

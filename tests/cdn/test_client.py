@@ -1,4 +1,4 @@
-"""CdnClient against the emulator over real HTTP, and against byte-level faults it cannot produce."""
+"""CdnClient against the emulator over HTTP, and against byte-level faults it cannot make."""
 
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ async def test_server_errors_exhaust_retries(emulator, client):
     assert len(emulator.calls_of("DescribeRefreshTasks")) == 4
 
 
-async def test_nobody_listening_is_unreachable(clock):
+async def test_nobody_listening_is_unreachable():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -267,7 +267,7 @@ async def test_retry_after_header_is_honoured():
         httpx.Response(200, json={"RequestId": "r2", "TotalCount": 0, "Tasks": []}),
     ]
     sleeps: list[float] = []
-    async with mock_client(lambda request: answers.pop(0), sleeps=sleeps) as cdn:
+    async with mock_client(lambda _request: answers.pop(0), sleeps=sleeps) as cdn:
         page = await cdn.describe_refresh_task_by_id(["1"])
     assert page.total_count == 0
     assert sleeps == [1.5]

@@ -69,7 +69,6 @@ def test_tea_sdk_creates_and_reads_tasks(threaded_emulator, algorithm):
 
 def test_tea_sdk_with_sts_token(clock):
     from bot.cdn.emulator import Emulator
-
     from tests.conftest import emulator_config
 
     with Emulator(emulator_config(clock, security_token="sts-token")).running() as emulator:

@@ -1,0 +1,1 @@
+"""Durable state: subscriptions, announced failures and the watcher's high-water mark."""

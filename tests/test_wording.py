@@ -1,0 +1,48 @@
+"""Every error the bot can raise has words of its own, and none of them leaks a secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import errors, wording
+
+
+def all_subclasses(root: type) -> list[type]:
+    found = []
+    for child in root.__subclasses__():
+        found += [child, *all_subclasses(child)]
+    return found
+
+
+ERROR_CLASSES = [errors.BotError, *all_subclasses(errors.BotError)]
+
+
+def example(kind: type[errors.BotError]) -> errors.BotError:
+    if issubclass(kind, errors.InvalidQuery):
+        return kind("status", "faild", "did you mean `failed`?")
+    if issubclass(kind, errors.ConfigurationError):
+        return kind("SLACK_BOT_TOKEN", "is missing")
+    if issubclass(kind, errors.RequestRejected):
+        return kind("DescribeRefreshTasks", code="InvalidTime", message="too old", request_id="R1")
+    if issubclass(kind, errors.UpstreamError):
+        return kind("DescribeRefreshTasks", code="Some.Code", request_id="R1")
+    return kind()
+
+
+@pytest.mark.parametrize("kind", ERROR_CLASSES, ids=lambda kind: kind.__name__)
+def test_every_error_class_has_its_own_wording(kind):
+    assert kind in wording.WORDING, f"add {kind.__name__} to bot/wording.py"
+    text = wording.describe(example(kind))
+    assert text[0].isupper() or text.startswith("`")
+
+
+def test_credentials_wording_never_shows_the_api_message():
+    error = errors.CredentialsRejected("DescribeRefreshTasks", code="SignatureDoesNotMatch")
+    text = wording.describe(error)
+    assert "SignatureDoesNotMatch" in text and "string to sign" not in text
+
+
+def test_most_specific_wording_wins():
+    timeout = errors.UpstreamTimeout("DescribeRefreshTasks", code="ReadTimeout")
+    assert wording.describe(timeout) == wording.WORDING[errors.UpstreamTimeout](timeout)
+    assert "took too long" in wording.describe(timeout)

@@ -1,0 +1,163 @@
+"""The command line: `python -m bot emulator` and `python -m bot` as an operator starts them."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from bot.cdn.client import CdnClient
+from bot.cdn.credentials import Credentials
+from bot.cdn.limiter import RateLimiter
+from bot.core.tasks import ObjectType, Status, TaskListRequest
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Running:
+    """A `python -m bot` process whose output lines are collected by a reader thread."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        clean = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ALIBABA_", "CDN_"))
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**clean, **(env or {})},
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, needle: str, *, limit: float = 30) -> str:
+        """The first new output line containing `needle`; fails if the output ends first."""
+        deadline = time.monotonic() + limit
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.seen.append(line)
+            if needle in line:
+                return line
+        raise AssertionError(f"{needle!r} never appeared; output was:\n{''.join(self.seen)}")
+
+    def finish(self, *, timeout: float = 30) -> tuple[int, str]:
+        """Wait for the process to exit by itself; its status and whole output."""
+        status = self.process.wait(timeout=timeout)
+        self.reader.join(timeout=5)
+        while (line := self.lines.get()) is not None:
+            self.seen.append(line)
+        self.process.stdout.close()
+        return status, "".join(self.seen)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.finish(timeout=10)
+
+
+async def test_emulator_command_serves_the_api_with_its_flags():
+    bot = Running(
+        "emulator",
+        "--port",
+        "0",
+        "--access-key-id",
+        "ak",
+        "--access-key-secret",
+        "sk",
+        "--seed",
+        "50",
+        "--task-seconds",
+        "0",
+        "--fail-pattern",
+        "broken",
+        "--qps",
+        "5",
+    )
+    try:
+        line = bot.wait_for("listening on")
+        url = line.split("listening on ", 1)[1].split()[0]
+        cdn = CdnClient(
+            endpoint=url, credentials=Credentials("ak", "sk"), limiter=RateLimiter(default_rate=5)
+        )
+        async with cdn:
+            page = await cdn.describe_refresh_tasks(TaskListRequest(page_size=100))
+            assert page.total_count == 50
+            await cdn.refresh_object_caches(["https://x.example.com/broken.js"])
+            failed = await cdn.describe_refresh_tasks(
+                TaskListRequest(
+                    object_type=ObjectType.FILE, status=Status.FAILED, domain_name="x.example.com"
+                )
+            )
+            assert failed.total_count == 1
+    finally:
+        bot.stop()
+
+
+def test_bot_without_credentials_uses_the_embedded_emulator(tmp_path):
+    bot = Running(env={"HOME": str(tmp_path)})
+    try:
+        bot.wait_for("built-in CDN emulator")
+        bot.wait_for("CDN API reachable: 400 tasks")
+    finally:
+        bot.stop()
+
+
+def test_bot_with_unreachable_endpoint_says_so(tmp_path):
+    bot = Running(
+        env={
+            "HOME": str(tmp_path),
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": "id",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret-value-123",
+            "CDN_ENDPOINT": "http://127.0.0.1:9",
+            "CDN_MAX_RETRIES": "0",
+        }
+    )
+    status, output = bot.finish()
+    assert status == 1
+    assert "cannot reach the Alibaba Cloud CDN API" in output
+    assert "secret-value-123" not in output
+
+
+def test_half_configured_credentials_fail_clearly(tmp_path):
+    status, output = Running(
+        env={"HOME": str(tmp_path), "ALIBABA_CLOUD_ACCESS_KEY_ID": "id"}
+    ).finish()
+    assert status == 1
+    assert "ALIBABA_CLOUD_ACCESS_KEY_SECRET" in output
+
+
+def test_emulator_help_lists_the_contract_flags():
+    output = subprocess.run(
+        [sys.executable, "-m", "bot", "emulator", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for flag in (
+        "--host",
+        "--port",
+        "--access-key-id",
+        "--access-key-secret",
+        "--qps",
+        "--task-seconds",
+        "--fail-pattern",
+        "--seed",
+    ):
+        assert flag in output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -57,6 +57,9 @@ class FailureReason(StrEnum):
 
 
 def _by_casefold(enum: type[_E], value: object) -> _E | None:
+    exact = enum._value2member_map_.get(value)
+    if exact is not None:
+        return cast(_E, exact)
     if isinstance(value, str):
         for member in enum:
             if member.value.casefold() == value.strip().casefold():

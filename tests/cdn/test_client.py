@@ -204,6 +204,7 @@ async def test_nobody_listening_is_unreachable():
         with pytest.raises(UpstreamUnreachable) as failure:
             await cdn.describe_refresh_quota()
     assert not isinstance(failure.value, UpstreamTimeout)
+    assert failure.value.code == "ConnectError"
 
 
 def mock_client(handler, *, sleeps=None, max_retries=2):

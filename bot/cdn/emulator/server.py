@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
 
@@ -116,6 +117,10 @@ class Emulator:
 
     async def _handle(self, request: web.Request) -> web.Response:
         request_id = str(uuid.uuid4()).upper()
+        # V1 callers may ask for XML with Format=XML; everything else answers JSON.
+        xml_root = None
+        if request.query.get("Format", "").upper() == "XML":
+            xml_root = f"{request.query.get('Action', '')}Response"
         try:
             body = await self._answer(request)
         except ApiFault as fault:
@@ -126,7 +131,11 @@ class Emulator:
                 "Message": fault.message,
                 "Recommend": f"https://api.aliyun.com/troubleshoot?q={fault.code}&product=Cdn",
             }
+            if xml_root:
+                return _xml_response("Error", payload, status=fault.status)
             return _json_response(payload, status=fault.status)
+        if xml_root:
+            return _xml_response(xml_root, {**body, "RequestId": request_id}, status=200)
         return _json_response({"RequestId": request_id, **body}, status=200)
 
     async def _answer(self, request: web.Request) -> dict[str, object]:
@@ -229,4 +238,23 @@ def _json_response(payload: Mapping[str, object], *, status: int) -> web.Respons
         status=status,
         content_type="application/json",
         charset="utf-8",
+    )
+
+
+def _xml_elements(name: str, value: object) -> Iterator[str]:
+    # A list is its element repeated, as in the API's XML answers.
+    if isinstance(value, list):
+        for item in value:
+            yield from _xml_elements(name, item)
+    elif isinstance(value, Mapping):
+        inner = "".join(part for key, item in value.items() for part in _xml_elements(key, item))
+        yield f"<{name}>{inner}</{name}>"
+    else:
+        yield f"<{name}>{xml_escape(str(value))}</{name}>"
+
+
+def _xml_response(root: str, payload: Mapping[str, object], *, status: int) -> web.Response:
+    document = '<?xml version="1.0" encoding="UTF-8"?>' + "".join(_xml_elements(root, payload))
+    return web.Response(
+        body=document.encode(), status=status, content_type="text/xml", charset="utf-8"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from urllib.parse import urlencode
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -138,3 +139,19 @@ async def test_rate_limit_answers_throttling(clock):
 async def test_zero_qps_turns_limits_off(emulator, clock):
     answers = [(await post(emulator, params=v1_params(clock))).status_code for _ in range(40)]
     assert set(answers) == {200}
+
+
+async def test_format_xml_answers_in_the_seed_shape(emulator, clock):
+    emulator.ledger.create(["http://aaa.com/1.txt", "http://bbb.com/<1>.txt"], "file", clock())
+    response = await post(emulator, params=v1_params(clock, Format="XML", PageSize="10"))
+    assert response.headers["content-type"].startswith("text/xml")
+    root = ElementTree.fromstring(response.text)
+    assert root.tag == "DescribeRefreshTasksResponse"
+    assert root.findtext("TotalCount") == "2" and root.findtext("PageSize") == "10"
+    paths = [task.findtext("ObjectPath") for task in root.find("Tasks").findall("CDNTask")]
+    assert paths == ["http://bbb.com/<1>.txt", "http://aaa.com/1.txt"]
+    assert root.findtext("RequestId")
+
+    failure = await post(emulator, params=v1_params(clock, Format="XML", Status="Failed"))
+    error = ElementTree.fromstring(failure.text)
+    assert (error.tag, error.findtext("Code")) == ("Error", "MissingParameter.ObjectType")

@@ -19,7 +19,7 @@ from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.limiter import RateLimiter
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.core.tasks import TaskListRequest
 from bot.errors import BotError
 
@@ -70,7 +70,7 @@ async def open_cdn(settings: Settings) -> AsyncIterator[CachedReads]:
 async def _run_bot(settings: Settings) -> None:
     async with open_cdn(settings) as cdn:
         quota = (await cdn.describe_refresh_quota()).value
-        page = (await cdn.describe_refresh_tasks(_recent())).value
+        page = (await cdn.describe_refresh_tasks(TaskListRequest(page_size=1))).value
         log.info(
             "CDN API reachable: %d tasks in the last 3 days; %d of %d URL refreshes left today",
             page.total_count,
@@ -79,10 +79,6 @@ async def _run_bot(settings: Settings) -> None:
         )
         log.info("No Slack listeners in this version yet; serving the CDN layer until stopped")
         await asyncio.Event().wait()
-
-
-def _recent() -> TaskListRequest:
-    return TaskListRequest(page_size=1)
 
 
 async def _serve_emulator(config: EmulatorConfig, host: str, port: int) -> None:
@@ -134,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             asyncio.run(_serve_emulator(config, args.host, args.port))
         else:
-            settings = Settings()
+            settings = load_settings()
             logging.getLogger().setLevel(settings.log_level.upper())
             asyncio.run(_run_bot(settings))
     except KeyboardInterrupt:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigurationError
 
 DEFAULT_CDN_ENDPOINT = "https://cdn.aliyuncs.com"
 
@@ -44,3 +46,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///cdn-task-bot.db"
     watch_interval: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value is a ConfigurationError naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigurationError(name, first["msg"].lower()) from None

@@ -161,3 +161,9 @@ def test_emulator_help_lists_the_contract_flags():
         "--seed",
     ):
         assert flag in output
+
+
+def test_bad_setting_names_the_variable(tmp_path):
+    status, output = Running(env={"HOME": str(tmp_path), "CDN_QPS": "fast"}).finish()
+    assert status == 1
+    assert "CDN_QPS" in output and "Traceback" not in output

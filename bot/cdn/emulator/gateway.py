@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -77,7 +78,9 @@ class Gateway:
     def __init__(self, accounts: list[Account], *, clock: Callable[[], datetime]) -> None:
         self._accounts = {account.access_key_id: account for account in accounts}
         self._clock = clock
-        self._nonces: dict[str, datetime] = {}
+        # Nonces seen, and the same in order of expiry so forgetting old ones is cheap.
+        self._nonces: set[str] = set()
+        self._expiries: deque[tuple[datetime, str]] = deque()
 
     def admit(self, request: Incoming) -> Admitted:
         """The authenticated request, or an ApiFault saying why it is refused."""
@@ -119,12 +122,15 @@ class Gateway:
             raise ApiFault(
                 400, "MissingSignatureNonce", "SignatureNonce is mandatory for this action."
             )
-        self._nonces = {seen: until for seen, until in self._nonces.items() if until > now}
+        while self._expiries and self._expiries[0][0] <= now:
+            self._nonces.discard(self._expiries.popleft()[1])
         if nonce in self._nonces:
             raise ApiFault(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
 
     def _remember(self, nonce: str) -> None:
-        self._nonces[nonce] = self._clock() + MAX_SKEW * 2
+        # A nonce must stay refused for as long as its timestamp could still be accepted.
+        self._nonces.add(nonce)
+        self._expiries.append((self._clock() + MAX_SKEW * 2, nonce))
 
     def _admit_v1(self, request: Incoming) -> Admitted:
         params = {**request.query, **request.form}

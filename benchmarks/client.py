@@ -63,8 +63,13 @@ class Row:
         p50, p99 = statistics.median(ordered), ordered[min(calls - 1, int(calls * 0.99))]
         return (
             f"{name:<32} {calls / self.wall:>8.0f} {p50 * 1000:>8.2f} {p99 * 1000:>8.2f} "
-            f"{self.cpu / calls * 1000:>11.3f} {self.server / self.wall * 100:>12.0f}%"
+            f"{self.cpu / calls * 1000:>11.3f} {self.cpu / self.wall * 100:>9.0f}% "
+            f"{self.server / self.wall * 100:>12.0f}%"
         )
+
+
+def cpu_of(line: str) -> float:
+    return float(line.split()[-3])
 
 
 def our_client(url: str, **options) -> CdnClient:
@@ -143,23 +148,35 @@ def run(step: Callable[[], Awaitable[str]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per row, interleaved; the median is shown"
+    )
     args = parser.parse_args()
     process, url = start_emulator()
     pid, calls = process.pid, args.calls
     try:
         print(
             f"DescribeRefreshTasks, PageSize={PAGE_SIZE}, {calls} calls per sequential row, "
-            f"{os.cpu_count()} cores; emulator in its own process at {url}"
+            f"median of {args.rounds} rounds, {os.cpu_count()} cores; emulator at {url}"
         )
         print(
             f"{'client':<32} {'calls/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/call':>11} "
-            f"{'emulator CPU':>13}"
+            f"{'our CPU':>10} {'emulator CPU':>13}"
         )
-        print(run(lambda: ours(url, pid, calls, 1, "v3")))
-        print(official(url, pid, calls, None))
-        print(run(lambda: ours(url, pid, calls, 1, "v1")))
-        print(official(url, pid, calls, "v2"))
-        print(run(lambda: ours(url, pid, calls * 2, 20, "v3")))
+        rows: list[Callable[[], str]] = [
+            lambda: run(lambda: ours(url, pid, calls, 1, "v3")),
+            lambda: official(url, pid, calls, None),
+            lambda: run(lambda: ours(url, pid, calls, 1, "v1")),
+            lambda: official(url, pid, calls, "v2"),
+            lambda: run(lambda: ours(url, pid, calls * 2, 20, "v3")),
+        ]
+        # Rounds are interleaved so that a busy moment of the machine hits every row alike.
+        results: list[list[str]] = [[] for _ in rows]
+        for _ in range(args.rounds):
+            for row, measure in zip(results, rows, strict=True):
+                row.append(measure())
+        for row in results:
+            print(sorted(row, key=cpu_of)[len(row) // 2])
         upstream = asyncio.run(coalesced(url, 100))
         print(f"100 concurrent identical cached reads -> {upstream} upstream call(s)")
     finally:

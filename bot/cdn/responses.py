@@ -7,16 +7,31 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.core.tasks import RefreshQuota, Submission, Task, TaskPage, parse_api_time, parse_progress
+from bot.core.tasks import (
+    ObjectType,
+    RefreshQuota,
+    Status,
+    Submission,
+    Task,
+    TaskPage,
+    parse_api_time,
+    parse_progress,
+)
 from bot.errors import MalformedResponse
+
+# Exact spellings first: a dict lookup per row is far cheaper than an Enum call.
+_STATUSES: dict[str, Status] = {status.value: status for status in Status}
+_TYPES: dict[str, ObjectType] = {kind.value: kind for kind in ObjectType}
 
 
 def _task(item: Mapping[str, Any]) -> Task:
+    status, object_type = str(item["Status"]), str(item["ObjectType"])
     return Task(
         task_id=str(item["TaskId"]),
         object_path=str(item["ObjectPath"]),
-        object_type=str(item["ObjectType"]),
-        status=str(item["Status"]),
+        # Task itself matches other spellings, and keeps a type newer than this code as it is.
+        object_type=_TYPES.get(object_type, object_type),
+        status=_STATUSES.get(status) or Status(status),
         progress=parse_progress(item.get("Process")),
         created=parse_api_time(str(item["CreationTime"])),
         description=item.get("Description") or None,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 # The API keeps history for three days; anything older is gone upstream.
 HISTORY_DAYS = 3
@@ -88,6 +89,8 @@ def parse_progress(text: str | float | int | None) -> float:
     """'45%' → 45.0; anything unreadable counts as 0, and the value is clamped to 0..100."""
     if text is None:
         return 0.0
+    if isinstance(text, str) and text[-1:] == "%" and text[:-1].isdigit():
+        return min(100.0, float(text[:-1]))  # the usual "45%"
     if isinstance(text, int | float):
         value = float(text)
     else:
@@ -102,10 +105,10 @@ def parse_progress(text: str | float | int | None) -> float:
 
 def parse_api_time(text: str) -> datetime:
     """The API's `yyyy-MM-ddTHH:mm:ssZ` (or another ISO form) as an aware UTC datetime."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+        return moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def format_api_time(moment: datetime) -> str:
@@ -113,33 +116,32 @@ def format_api_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Task(BaseModel):
-    """One refresh or prefetch task."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One refresh or prefetch task; built for every row of every page, so kept light."""
 
     task_id: str
     object_path: str
     # Newer API versions add types; an unknown one is kept as the API spelt it, never dropped.
     object_type: ObjectType | str
     status: Status
-    progress: float = Field(ge=0, le=100)
+    progress: float
     created: datetime
     description: str | None = None
 
-    @field_validator("object_type", mode="before")
-    @classmethod
-    def _known_type(cls, value: object) -> object:
-        if isinstance(value, str):
-            return _by_casefold(ObjectType, value) or value
-        return value
-
-    @field_validator("created")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
+    def __post_init__(self) -> None:
+        # Conversions only where needed: the parser already hands over the right types.
+        if self.created.tzinfo is None:
             raise ValueError("creation time must carry a timezone")
-        return value.astimezone(UTC)
+        if not 0 <= self.progress <= 100:
+            raise ValueError(f"progress {self.progress} is not a percentage")
+        if self.created.tzinfo is not UTC:
+            object.__setattr__(self, "created", self.created.astimezone(UTC))
+        if not isinstance(self.status, Status):
+            object.__setattr__(self, "status", Status(self.status))
+        if not isinstance(self.object_type, ObjectType):
+            known = _by_casefold(ObjectType, self.object_type)
+            object.__setattr__(self, "object_type", known or self.object_type)
 
     @property
     def reason(self) -> FailureReason | None:
@@ -162,10 +164,9 @@ def host_of(url: str) -> str:
     return host.split(":", 1)[0].lower()
 
 
-class TaskPage(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TaskPage:
     """One page of tasks plus where it sits in the whole result."""
-
-    model_config = ConfigDict(frozen=True)
 
     tasks: tuple[Task, ...]
     page_number: int

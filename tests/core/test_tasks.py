@@ -96,7 +96,7 @@ def test_enums_accept_any_case_and_keep_unknown_types():
     )
     assert task.object_type == "preloadEdge" and task.created.tzinfo is UTC
     assert task.reason is None and task.domain == "a.com"
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError):
         Task(
             task_id="1",
             object_path="x",
@@ -105,7 +105,7 @@ def test_enums_accept_any_case_and_keep_unknown_types():
             progress=0,
             created=datetime(2026, 1, 1, tzinfo=UTC),
         )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError):
         Task(
             task_id="1",
             object_path="x",
@@ -113,6 +113,18 @@ def test_enums_accept_any_case_and_keep_unknown_types():
             status="Done",
             progress=0,
             created=datetime(2026, 1, 1),
+        )
+
+
+def test_progress_must_be_a_percentage():
+    with pytest.raises(ValueError):
+        Task(
+            task_id="1",
+            object_path="x",
+            object_type="file",
+            status="Complete",
+            progress=101,
+            created=datetime(2026, 1, 1, tzinfo=UTC),
         )
 
 

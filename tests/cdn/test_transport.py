@@ -55,6 +55,13 @@ async def server():
     await runner.cleanup()
 
 
+@pytest.fixture
+async def transport():
+    sender = AiohttpTransport()
+    yield sender
+    await sender.aclose()
+
+
 async def send(transport, method, url, *, timeout=5.0, **options):
     request = httpx.Request(method, url, **options)
     request.extensions["timeout"] = {"connect": timeout, "read": timeout}
@@ -63,58 +70,36 @@ async def send(transport, method, url, *, timeout=5.0, **options):
     return response
 
 
-async def test_query_is_sent_exactly_as_encoded(server):
-    transport = AiohttpTransport()
-    try:
-        url = httpx.URL(f"{server}/echo").copy_with(query=b"a=%2A%20~&b=%2F%3D")
-        response = await send(transport, "POST", url, content=b"x=1")
-        assert response.json()["query"] == "a=%2A%20~&b=%2F%3D"
-        assert response.json()["body"] == "x=1"
-    finally:
-        await transport.aclose()
+async def test_query_is_sent_exactly_as_encoded(server, transport):
+    url = httpx.URL(f"{server}/echo").copy_with(query=b"a=%2A%20~&b=%2F%3D")
+    response = await send(transport, "POST", url, content=b"x=1")
+    assert response.json()["query"] == "a=%2A%20~&b=%2F%3D"
+    assert response.json()["body"] == "x=1"
 
 
-async def test_content_encoding_is_decoded_once(server):
-    transport = AiohttpTransport()
-    try:
-        assert (await send(transport, "GET", f"{server}/gzip")).json() == {"ok": True}
-    finally:
-        await transport.aclose()
+async def test_content_encoding_is_decoded_once(server, transport):
+    assert (await send(transport, "GET", f"{server}/gzip")).json() == {"ok": True}
 
 
-async def test_read_timeout(server):
-    transport = AiohttpTransport()
-    try:
-        with pytest.raises(httpx.ReadTimeout):
-            await send(transport, "GET", f"{server}/slow", timeout=0.2)
-    finally:
-        await transport.aclose()
+async def test_read_timeout(server, transport):
+    with pytest.raises(httpx.ReadTimeout):
+        await send(transport, "GET", f"{server}/slow", timeout=0.2)
 
 
-async def test_cut_connection_is_a_protocol_error(server):
-    transport = AiohttpTransport()
-    try:
-        with pytest.raises(httpx.RemoteProtocolError):
-            await send(transport, "GET", f"{server}/truncated")
-    finally:
-        await transport.aclose()
+async def test_cut_connection_is_a_protocol_error(server, transport):
+    with pytest.raises(httpx.RemoteProtocolError):
+        await send(transport, "GET", f"{server}/truncated")
 
 
-async def test_refused_connection_is_a_connect_error():
+async def test_refused_connection_is_a_connect_error(transport):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    transport = AiohttpTransport()
-    try:
-        with pytest.raises(httpx.ConnectError):
-            await send(transport, "GET", f"http://127.0.0.1:{port}/")
-    finally:
-        await transport.aclose()
+    with pytest.raises(httpx.ConnectError):
+        await send(transport, "GET", f"http://127.0.0.1:{port}/")
 
 
-async def test_closed_transport_reopens_on_next_use(server):
-    transport = AiohttpTransport()
+async def test_closed_transport_reopens_on_next_use(server, transport):
     await send(transport, "GET", f"{server}/gzip")
     await transport.aclose()
     assert (await send(transport, "GET", f"{server}/gzip")).status_code == 200
-    await transport.aclose()

@@ -83,62 +83,51 @@ def test_host_of(url, host):
     assert host_of(url) == host
 
 
+def make_task(**overrides):
+    fields = {
+        "task_id": "1",
+        "object_path": "http://a.com/x",
+        "object_type": "file",
+        "status": "Complete",
+        "progress": 100,
+        "created": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    return Task(**{**fields, **overrides})
+
+
 def test_enums_accept_any_case_and_keep_unknown_types():
     assert Status("failed") is Status.FAILED
     assert ObjectType("ignoreparams") is ObjectType.IGNORE_PARAMS
-    task = Task(
-        task_id="1",
-        object_path="http://a.com/x",
+    task = make_task(
         object_type="preloadEdge",
-        status="Pending",
-        progress=0,
+        status="pending",
         created=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8))),
     )
-    assert task.object_type == "preloadEdge" and task.created.tzinfo is UTC
+    assert task.object_type == "preloadEdge" and task.status is Status.PENDING
+    assert task.created == datetime(2025, 12, 31, 16, tzinfo=UTC) and task.created.tzinfo is UTC
     assert task.reason is None and task.domain == "a.com"
-    with pytest.raises(ValueError):
-        Task(
-            task_id="1",
-            object_path="x",
-            object_type="file",
-            status="Done",
-            progress=0,
-            created=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    with pytest.raises(ValueError):
-        Task(
-            task_id="1",
-            object_path="x",
-            object_type="file",
-            status="Done",
-            progress=0,
-            created=datetime(2026, 1, 1),
-        )
+    assert make_task(object_type="DIRECTORY").object_type is ObjectType.DIRECTORY
 
 
-def test_progress_must_be_a_percentage():
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"status": "Done"},
+        {"created": datetime(2026, 1, 1)},
+        {"progress": 101},
+        {"progress": -1},
+    ],
+    ids=["unknown-status", "naive-time", "over-100", "negative"],
+)
+def test_invalid_tasks_are_refused(bad):
     with pytest.raises(ValueError):
-        Task(
-            task_id="1",
-            object_path="x",
-            object_type="file",
-            status="Complete",
-            progress=101,
-            created=datetime(2026, 1, 1, tzinfo=UTC),
-        )
+        make_task(**bad)
 
 
 def test_reason_only_for_failed_tasks():
-    fields = {
-        "task_id": "1",
-        "object_path": "x",
-        "object_type": "file",
-        "progress": 0,
-        "created": datetime(2026, 1, 1, tzinfo=UTC),
-        "description": "Origin Timeout",
-    }
-    assert Task(status="Failed", **fields).reason is FailureReason.ORIGIN_TIMEOUT
-    assert Task(status="Complete", **fields).reason is None
+    failed = make_task(status="Failed", description="Origin Timeout")
+    assert failed.reason is FailureReason.ORIGIN_TIMEOUT
+    assert make_task(status="Complete", description="Origin Timeout").reason is None
 
 
 def test_list_request_parameters():

@@ -72,7 +72,11 @@ def _error_class(code: str, status: int) -> type[UpstreamError]:
         return Throttled
     if code in _UNAVAILABLE:
         return UpstreamUnavailable
-    if code in _CREDENTIALS or family in ("InvalidAccessKeyId", "InvalidSecurityToken"):
+    if code in _CREDENTIALS or family in (
+        "InvalidAccessKeyId",
+        "InvalidSecurityToken",
+        "InvalidTimeStamp",
+    ):
         return CredentialsRejected
     if code in _PERMISSION or family == "Forbidden":
         return PermissionDenied

@@ -134,6 +134,8 @@ async def test_skewed_clock_is_credentials_rejected(emulator, clock):
         ("Forbidden.RAM", PermissionDenied),
         ("NoPermission", PermissionDenied),
         ("InvalidAccessKeyId.Inactive", CredentialsRejected),
+        ("InvalidTimeStamp.Format", CredentialsRejected),
+        ("InvalidSecurityToken.Expired", CredentialsRejected),
     ],
 )
 async def test_access_problems(emulator, client, code, error):

@@ -12,16 +12,19 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 
-from bot import wording
+from bot import console, wording
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
+from bot.cdn.fetch import fetch_tasks
 from bot.cdn.limiter import RateLimiter
 from bot.config import Settings, load_settings
+from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import TaskListRequest
-from bot.errors import BotError
+from bot.errors import BotError, InvalidQuery
 
 log = logging.getLogger("bot")
 
@@ -81,6 +84,27 @@ async def _run_bot(settings: Settings) -> None:
         await asyncio.Event().wait()
 
 
+async def _run_query(settings: Settings, text: str, *, as_json: bool) -> int:
+    tz = datetime.now().astimezone().tzinfo or UTC
+    command = parse_query(text, now=datetime.now(UTC), tz=tz)
+    if isinstance(command, Help):
+        if command.unknown:
+            print(f"error: `{command.unknown}` is not a filter or command\n", file=sys.stderr)
+        print(console.USAGE, file=sys.stderr if command.unknown else sys.stdout)
+        return 2 if command.unknown else 0
+    if not isinstance(command, TaskQuery):
+        print(
+            "error: subscriptions live in Slack channels; use /cdn there. "
+            "This command runs task queries.",
+            file=sys.stderr,
+        )
+        return 2
+    async with open_cdn(settings) as cdn:
+        answer = await fetch_tasks(cdn, command, now=datetime.now(UTC), fan_out=settings.fan_out)
+    print(console.as_json(answer) if as_json else console.table(answer, tz))
+    return 0
+
+
 async def _serve_emulator(config: EmulatorConfig, host: str, port: int) -> None:
     emulator = Emulator(config)
     url = await emulator.start(host, port)
@@ -94,6 +118,11 @@ async def _serve_emulator(config: EmulatorConfig, host: str, port: int) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="cdn-task-bot")
     commands = parser.add_subparsers(dest="command")
+    query = commands.add_parser("query", help="run a /cdn task query from the terminal")
+    query.add_argument(
+        "filters", nargs="*", help='filters as after /cdn, e.g. "status:failed since:2h"'
+    )
+    query.add_argument("--json", action="store_true", help="print JSON instead of a table")
     emulator = commands.add_parser("emulator", help="serve the local CDN API emulator")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8900, help="0 picks a free port")
@@ -118,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # One line per HTTP request is noise at INFO; failures surface as bot.errors anyway.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        if args.command == "query":
+            return asyncio.run(
+                _run_query(load_settings(), " ".join(args.filters), as_json=args.json)
+            )
         if args.command == "emulator":
             config = EmulatorConfig(
                 access_key_id=args.access_key_id,
@@ -135,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run_bot(settings))
     except KeyboardInterrupt:
         return 0
+    except InvalidQuery as error:
+        print(f"error: {wording.describe(error)}", file=sys.stderr)
+        return 2
     except BotError as error:
         print(f"error: {wording.describe(error)}", file=sys.stderr)
         return 1

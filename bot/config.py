@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.tasks import ObjectType
 from bot.errors import ConfigurationError
 
 DEFAULT_CDN_ENDPOINT = "https://cdn.aliyuncs.com"
@@ -39,8 +40,22 @@ class Settings(BaseSettings):
     cdn_connect_timeout: float = Field(default=5.0, gt=0)
     cdn_read_timeout: float = Field(default=10.0, gt=0)
     cdn_max_retries: int = Field(default=3, ge=0, le=10)
+    # The types a `domain:`/`status:` query without `type:` covers (the API needs one per call).
+    cdn_fanout_types: str = "file,directory,preload"
     cache_ttl: float = Field(default=15.0, ge=0)
     cache_size: int = Field(default=1024, ge=1)
+
+    @field_validator("cdn_fanout_types")
+    @classmethod
+    def _known_types(cls, value: str) -> str:
+        for name in value.split(","):
+            ObjectType(name.strip())  # raises ValueError naming an unknown type
+        return value
+
+    @property
+    def fan_out(self) -> tuple[ObjectType, ...]:
+        """CDN_FANOUT_TYPES as ObjectTypes, in the order given."""
+        return tuple(ObjectType(name.strip()) for name in self.cdn_fanout_types.split(","))
 
     port: int = Field(default=3000, ge=0, le=65535)
     database_url: str = "sqlite:///cdn-task-bot.db"

@@ -1,0 +1,52 @@
+"""Answer a TaskQuery: plan it, run the calls through the cache concurrently, merge the pages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.cdn.cache import Cached, CachedReads
+from bot.cdn.limiter import Priority
+from bot.core.plan import DEFAULT_FAN_OUT, IdLookup, Plan, merge_pages, plan_calls
+from bot.core.query import TaskQuery
+from bot.core.tasks import ObjectType, TaskListRequest, TaskPage
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A page of tasks, the plan behind it, and how old its oldest part is (0 = all live)."""
+
+    page: TaskPage
+    plan: Plan
+    age: float
+
+    @property
+    def live(self) -> bool:
+        """True when every part was fetched just now."""
+        return self.age == 0
+
+
+async def fetch_tasks(
+    reads: CachedReads,
+    query: TaskQuery,
+    *,
+    now: datetime,
+    fan_out: Sequence[ObjectType] = DEFAULT_FAN_OUT,
+    fresh: bool = False,
+    priority: Priority = Priority.INTERACTIVE,
+) -> Answer:
+    """The page `query` asks for; `fresh` skips cached answers (the Refresh button)."""
+    plan = plan_calls(query, now=now, fan_out=fan_out)
+
+    async def run(call: TaskListRequest | IdLookup) -> Cached[TaskPage]:
+        if isinstance(call, IdLookup):
+            return await reads.describe_refresh_task_by_id(
+                call.task_ids, fresh=fresh, priority=priority
+            )
+        return await reads.describe_refresh_tasks(call, fresh=fresh, priority=priority)
+
+    answers = await asyncio.gather(*(run(call) for call in plan.calls))
+    page = merge_pages(plan, [answer.value for answer in answers])
+    return Answer(page, plan, max((answer.age for answer in answers), default=0.0))

@@ -1,0 +1,87 @@
+"""The terminal surface of `python -m bot query`: a plain-text table or JSON of a page."""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+
+from bot.cdn.fetch import Answer
+from bot.core.display import progress_text, shorten_middle
+from bot.core.tasks import Task
+from bot.core.timeframe import shown
+
+PATH_WIDTH = 60
+
+USAGE = """\
+usage: python -m bot query "<filters>" [--json]
+
+filters (key:value or key=value, any order):
+  id:704225667[,…]   url:https://host/path   domain:www.example.com
+  type:file|directory|preload|regex|ignoreparams|block|unblock
+  status:complete|refreshing|failed|pending
+  since:2h / until:30m (also today, yesterday, 2026-11-27, 2026-11-27T10:00Z)
+  page:2  size:50  rg:rg-acfmyuji4b6r4
+bare words work too: a task ID, a URL, a domain, a status or a type word."""
+
+
+def _row(task: Task, tz: tzinfo) -> list[str]:
+    reason = task.reason.value if task.reason else ""
+    return [
+        task.task_id,
+        task.status.value,
+        progress_text(task.progress),
+        str(task.object_type),
+        shown(task.created, tz),
+        shorten_middle(task.object_path, PATH_WIDTH),
+        reason,
+    ]
+
+
+def table(answer: Answer, tz: tzinfo) -> str:
+    """The page as aligned columns with a summary line."""
+    page = answer.page
+    freshness = "live" if answer.live else f"cached {answer.age:.0f} s ago"
+    summary = (
+        f"{len(page.tasks)} of {page.total_count} tasks · page {page.page_number} of "
+        f"{page.page_count} · {freshness}"
+    )
+    if not page.tasks:
+        return f"No tasks match.\n{summary}"
+    header = ["TASK ID", "STATUS", "PROGRESS", "TYPE", "CREATED", "OBJECT PATH", "REASON"]
+    rows = [header, *(_row(task, tz) for task in page.tasks)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    return "\n".join([*lines, "", summary])
+
+
+def as_json(answer: Answer) -> str:
+    """The page as JSON, every field the API gave plus the normalised reason."""
+    page = answer.page
+    return json.dumps(
+        {
+            "page_number": page.page_number,
+            "page_size": page.page_size,
+            "total_count": page.total_count,
+            "page_count": page.page_count,
+            "cached_age_seconds": round(answer.age, 3),
+            "request_ids": list(page.request_ids),
+            "tasks": [
+                {
+                    "task_id": task.task_id,
+                    "object_path": task.object_path,
+                    "object_type": str(task.object_type),
+                    "status": task.status.value,
+                    "progress": task.progress,
+                    "created": task.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "description": task.description,
+                    "reason": task.reason.value if task.reason else None,
+                }
+                for task in page.tasks
+            ],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )

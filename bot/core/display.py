@@ -1,0 +1,34 @@
+"""How task values read for people, shared by every surface (Slack, terminal)."""
+
+from __future__ import annotations
+
+from bot.core.tasks import FailureReason, Status
+
+STATUS_EMOJI = {
+    Status.COMPLETE: "✅",
+    Status.REFRESHING: "🔄",
+    Status.PENDING: "⏳",
+    Status.FAILED: "❌",
+}
+REASON_HINTS = {
+    FailureReason.ORIGIN_TIMEOUT: "check the origin's health and timeouts",
+    FailureReason.ORIGIN_5XX: "the origin returned server errors",
+    FailureReason.INTERNAL_ERROR: "an Alibaba Cloud internal error; retry later",
+    FailureReason.OTHER: "see the task in the Alibaba Cloud console",
+}
+
+
+def shorten_middle(text: str, width: int) -> str:
+    """`text` cut to `width` characters by replacing its middle with an ellipsis."""
+    if len(text) <= width:
+        return text
+    if width < 2:
+        return text[:width]
+    tail = (width - 1) // 2
+    head = width - 1 - tail
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def progress_text(progress: float) -> str:
+    """45.0 → '45%'; keeps one decimal only when there is one."""
+    return f"{progress:.0f}%" if progress == int(progress) else f"{progress:.1f}%"

@@ -1,0 +1,145 @@
+"""TaskQuery → the fewest upstream calls that answer it, and their answers → one page.
+
+Three strategies:
+- DIRECT: the API can answer the query as it is, one DescribeRefreshTasks call for the page.
+- MERGE: `domain:`/`status:` without `type:` (the API demands ObjectType then): one stream per
+  type. Page n of the newest-first merge holds only items from the first n·size of each stream,
+  so each stream is read to that depth and no further, and TotalCount is the streams' sum.
+- LOOKUP: task IDs, ten per DescribeRefreshTaskById call; the other filters apply locally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.core.query import TaskQuery
+from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Task, TaskListRequest, TaskPage
+from bot.core.timeframe import HISTORY
+
+DEFAULT_FAN_OUT = (ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD)
+IDS_PER_LOOKUP = 10
+# The API refuses a start older than three days by its own clock, checked a moment after we
+# plan: keep a minute clear of that edge.
+WINDOW_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IdLookup:
+    """One DescribeRefreshTaskById call."""
+
+    task_ids: tuple[str, ...]
+
+
+Call = TaskListRequest | IdLookup
+
+
+class Strategy(StrEnum):
+    """How a plan's answers become the page."""
+
+    DIRECT = "direct"
+    MERGE = "merge"
+    LOOKUP = "lookup"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The calls that answer `query`, and how to combine their answers."""
+
+    query: TaskQuery
+    strategy: Strategy
+    calls: tuple[Call, ...]
+
+
+def _window(query: TaskQuery, now: datetime) -> tuple[datetime | None, datetime | None]:
+    if query.since is None and query.until is None:
+        return None, None  # the API's default: the whole three days
+    earliest = now.replace(microsecond=0) - HISTORY + WINDOW_MARGIN
+    start = max(query.since or earliest, earliest)
+    end = query.until or now.replace(microsecond=0)
+    return start, end
+
+
+def plan_calls(
+    query: TaskQuery, *, now: datetime, fan_out: Sequence[ObjectType] = DEFAULT_FAN_OUT
+) -> Plan:
+    """The calls answering `query` at `now`; `fan_out` is the type set for MERGE."""
+    if query.task_ids:
+        ids = query.task_ids
+        batches = [ids[i : i + IDS_PER_LOOKUP] for i in range(0, len(ids), IDS_PER_LOOKUP)]
+        return Plan(query, Strategy.LOOKUP, tuple(IdLookup(batch) for batch in batches))
+    start, end = _window(query, now)
+    if start is not None and end is not None and end <= start:
+        return Plan(query, Strategy.MERGE, ())  # the whole window has left the API's history
+    common = {
+        "object_path": query.object_path,
+        "domain_name": query.domain,
+        "status": query.status,
+        "start_time": start,
+        "end_time": end,
+        "resource_group_id": query.resource_group,
+    }
+    if query.object_type is not None or (query.domain is None and query.status is None):
+        request = TaskListRequest(
+            **common, object_type=query.object_type, page_number=query.page, page_size=query.size
+        )
+        return Plan(query, Strategy.DIRECT, (request,))
+    depth = query.page * query.size
+    if depth <= MAX_PAGE_SIZE:
+        pages = [(1, depth)]
+    else:
+        pages = [(n, MAX_PAGE_SIZE) for n in range(1, -(-depth // MAX_PAGE_SIZE) + 1)]
+    calls = tuple(
+        TaskListRequest(**common, object_type=kind, page_number=number, page_size=size)
+        for kind in dict.fromkeys(fan_out)
+        for number, size in pages
+    )
+    return Plan(query, Strategy.MERGE, calls)
+
+
+def _newest_first(tasks: Sequence[Task]) -> list[Task]:
+    unique = {task.task_id: task for task in tasks}
+    return sorted(
+        unique.values(),
+        key=lambda task: (task.created, int(task.task_id) if task.task_id.isdigit() else 0),
+        reverse=True,
+    )
+
+
+def _matches(task: Task, query: TaskQuery) -> bool:
+    return (
+        (query.object_path is None or task.object_path == query.object_path)
+        and (query.object_type is None or task.object_type == query.object_type)
+        and (query.domain is None or task.domain == query.domain)
+        and (query.status is None or task.status is query.status)
+        and (query.since is None or task.created >= query.since)
+        and (query.until is None or task.created <= query.until)
+    )
+
+
+def merge_pages(plan: Plan, responses: Sequence[TaskPage]) -> TaskPage:
+    """The page the query asked for, from the answers to `plan.calls` (in the same order)."""
+    if len(responses) != len(plan.calls):
+        raise ValueError(f"{len(plan.calls)} calls but {len(responses)} answers")
+    query = plan.query
+    request_ids = tuple(rid for response in responses for rid in response.request_ids)
+    if plan.strategy is Strategy.DIRECT:
+        (only,) = responses
+        return TaskPage(only.tasks, query.page, query.size, only.total_count, request_ids)
+    if plan.strategy is Strategy.LOOKUP:
+        found = [t for r in responses for t in r.tasks if _matches(t, query)]
+        ordered = _newest_first(found)
+        total = len(ordered)
+    else:
+        ordered = _newest_first([task for response in responses for task in response.tasks])
+        totals: dict[object, int] = {}
+        for call, response in zip(plan.calls, responses, strict=True):
+            assert isinstance(call, TaskListRequest)
+            totals.setdefault(call.object_type, response.total_count)
+        total = sum(totals.values())
+    first = (query.page - 1) * query.size
+    return TaskPage(
+        tuple(ordered[first : first + query.size]), query.page, query.size, total, request_ids
+    )

@@ -1,0 +1,137 @@
+"""Times people type (`2h`, `yesterday`, `2026-11-27T10:00Z`) → aware UTC datetimes, and the
+rules a query window must meet. `now` and the reader's timezone are always passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from bot.core.tasks import HISTORY_DAYS
+from bot.errors import InvalidQuery
+
+HISTORY = timedelta(days=HISTORY_DAYS)
+# A clock a little ahead of ours is not "the future": `until:` up to this far ahead means now.
+CLOCK_TOLERANCE = timedelta(minutes=2)
+
+_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "wk": 604800, "week": 604800, "weeks": 604800,
+}  # fmt: skip
+_PART = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+FORMS = (
+    "a time ago like `30m`, `2h`, `1d` or `1h30m`; `today`, `yesterday` or `now`; "
+    "a date like `2026-11-27`; or a date and time like `2026-11-27T10:00Z`"
+)
+
+
+def _relative(text: str) -> timedelta | None:
+    compact = text.replace(" ", "").removesuffix("ago")
+    parts = _PART.findall(compact)
+    if not parts or "".join(number + unit for number, unit in parts) != compact:
+        return None
+    seconds = 0.0
+    for number, unit in parts:
+        if unit not in _UNITS:
+            return None
+        seconds += float(number) * _UNITS[unit]
+    return timedelta(seconds=seconds)
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def parse_moment(field: str, text: str, *, now: datetime, tz: tzinfo, end: bool) -> datetime:
+    """One point in time, to the second (the API's precision); for `end`, a whole day
+    (`yesterday`, `2026-11-27`) means its end."""
+    return _moment(field, text, now=now, tz=tz, end=end).replace(microsecond=0)
+
+
+def _is_whole_day(text: str) -> bool:
+    value = text.strip().lower()
+    return value in ("today", "yesterday") or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+
+
+def _moment(field: str, text: str, *, now: datetime, tz: tzinfo, end: bool) -> datetime:
+    value = text.strip().lower()
+    today = now.astimezone(tz).date()
+    one_day = timedelta(days=1)
+    if value == "now":
+        return now
+    if value in ("today", "yesterday"):
+        day = today if value == "today" else today - one_day
+        return _midnight(day + one_day if end else day, tz)
+    ago = _relative(value)
+    if ago is not None:
+        return now - ago
+    clock = _CLOCK.fullmatch(value)
+    if clock and int(clock[1]) < 24 and int(clock[2]) < 60:
+        return datetime.combine(today, time(int(clock[1]), int(clock[2])), tzinfo=tz).astimezone(
+            UTC
+        )
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value)
+            return _midnight(day + one_day if end else day, tz)
+        moment = datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise InvalidQuery(field, text, f"use {FORMS}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC)
+
+
+def shown(moment: datetime, tz: tzinfo) -> str:
+    """A moment as the reader would write it: `2026-11-25 14:05 UTC`."""
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def checked_window(
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    typed: dict[str, str],
+) -> tuple[datetime | None, datetime | None]:
+    """The window with the API's rules enforced; `typed` holds what the person wrote."""
+    earliest = now - HISTORY
+    if until is not None:
+        # A whole day that has not ended yet ("until:today") simply means up to now.
+        if until > now + CLOCK_TOLERANCE and not _is_whole_day(typed["until"]):
+            raise InvalidQuery(
+                "until", typed["until"], f"that is in the future; it is now {shown(now, tz)}"
+            )
+        until = min(until, now.replace(microsecond=0))
+        if until <= earliest:
+            raise InvalidQuery(
+                "until",
+                typed["until"],
+                f"the API keeps only the last {HISTORY_DAYS} days; "
+                f"use a time after {shown(earliest, tz)}",
+            )
+    if since is not None:
+        if since > now:
+            raise InvalidQuery(
+                "since", typed["since"], f"that is in the future; it is now {shown(now, tz)}"
+            )
+        if since < earliest:
+            raise InvalidQuery(
+                "since",
+                typed["since"],
+                f"the API keeps only the last {HISTORY_DAYS} days: go back at most "
+                f"`since:{HISTORY_DAYS}d`, i.e. to {shown(earliest, tz)}",
+            )
+    if since is not None and until is not None and until <= since:
+        raise InvalidQuery(
+            "until",
+            typed["until"],
+            f"the end must be after the start (`since:{typed['since']}` = {shown(since, tz)})",
+        )
+    return since, until

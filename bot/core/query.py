@@ -5,28 +5,26 @@ Every way the text can be wrong is an InvalidQuery naming the field, the value a
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.core import timeframe
+from bot.core import filters, timeframe
 from bot.core.tasks import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_NUMBER,
     MAX_PAGE_SIZE,
     ObjectType,
     Status,
-    host_of,
 )
 from bot.core.tokens import tokenize
 from bot.errors import InvalidQuery
 
-MAX_TASK_IDS = 100
-MAX_URL = 1024
+T = TypeVar("T")
 
 
 class TaskQuery(BaseModel):
@@ -82,160 +80,6 @@ class ListSubscriptions:
 
 Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions
 
-# -- vocabulary ------------------------------------------------------------------------------
-
-KEYS = {
-    "id": "id", "ids": "id", "task": "id", "taskid": "id",
-    "url": "url", "path": "url", "objectpath": "url",
-    "domain": "domain", "host": "domain", "domainname": "domain",
-    "type": "type", "objecttype": "type", "kind": "type",
-    "status": "status", "state": "status",
-    "since": "since", "from": "since", "start": "since", "after": "since",
-    "until": "until", "to": "until", "end": "until", "before": "until",
-    "page": "page", "size": "size", "pagesize": "size", "limit": "size",
-    "rg": "rg", "resourcegroup": "rg", "resourcegroupid": "rg",
-}  # fmt: skip
-TYPE_WORDS = {
-    "file": ObjectType.FILE, "files": ObjectType.FILE, "url": ObjectType.FILE,
-    "directory": ObjectType.DIRECTORY, "dir": ObjectType.DIRECTORY,
-    "folder": ObjectType.DIRECTORY,
-    "preload": ObjectType.PRELOAD, "prefetch": ObjectType.PRELOAD, "push": ObjectType.PRELOAD,
-    "regex": ObjectType.REGEX, "regexp": ObjectType.REGEX,
-    "ignoreparams": ObjectType.IGNORE_PARAMS, "ignore-params": ObjectType.IGNORE_PARAMS,
-    "block": ObjectType.BLOCK, "unblock": ObjectType.UNBLOCK,
-}  # fmt: skip
-STATUS_WORDS = {
-    "complete": Status.COMPLETE, "completed": Status.COMPLETE, "done": Status.COMPLETE,
-    "refreshing": Status.REFRESHING, "running": Status.REFRESHING,
-    "in-progress": Status.REFRESHING, "inprogress": Status.REFRESHING,
-    "failed": Status.FAILED, "failure": Status.FAILED, "fail": Status.FAILED,
-    "pending": Status.PENDING, "queued": Status.PENDING, "waiting": Status.PENDING,
-}  # fmt: skip
-LIST_WORDS = {"tasks", "list", "ls", "show", "find", "search"}
-SUBCOMMANDS = {
-    "task": "task", "tasks": "tasks", "list": "tasks", "ls": "tasks",
-    "subscribe": "subscribe", "sub": "subscribe", "watch": "subscribe",
-    "unsubscribe": "unsubscribe", "unsub": "unsubscribe", "unwatch": "unsubscribe",
-    "subscriptions": "subscriptions", "subs": "subscriptions",
-    "help": "help", "?": "help", "-h": "help", "--help": "help",
-}  # fmt: skip
-# What bare words may be misspellings of (for "did you mean").
-_VOCABULARY = sorted({*KEYS, *TYPE_WORDS, *STATUS_WORDS, *SUBCOMMANDS, "today", "yesterday"})
-
-_KEY_VALUE = re.compile(r"([A-Za-z][A-Za-z_-]*)\s*[:=](.*)", re.DOTALL)
-_TASK_ID = re.compile(r"\d{1,20}")
-_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-_RESOURCE_GROUP = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def _closest(word: str, choices: Iterable[str]) -> str | None:
-    found = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.7)
-    return found[0] if found else None
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    guess = _closest(word, choices)
-    return f"did you mean `{guess}`? " if guess else ""
-
-
-# -- field values ----------------------------------------------------------------------------
-
-
-def _task_ids(value: str) -> list[str]:
-    ids = [part.strip() for part in value.split(",") if part.strip()]
-    bad = next((part for part in ids if not _TASK_ID.fullmatch(part)), None)
-    if not ids or bad is not None:
-        raise InvalidQuery(
-            "id",
-            bad or value,
-            "a task ID is a number like `704225667`; separate several with commas",
-        )
-    return ids
-
-
-def _url(value: str) -> str:
-    if not re.match(r"https?://", value, re.IGNORECASE) or not host_of(value):
-        raise InvalidQuery(
-            "url",
-            value,
-            "give the whole URL with its scheme, like `url:https://www.example.com/a.png`",
-        )
-    if len(value) > MAX_URL:
-        raise InvalidQuery(
-            "url", value[:60] + "…", f"URLs longer than {MAX_URL} characters are not supported"
-        )
-    return value
-
-
-def domain_name(value: str, *, wildcard: bool = False) -> str:
-    """A host name, lower-cased; a pasted URL gives its host; `*.` only where allowed."""
-    name = value.strip().lower()
-    if "://" in name:
-        name = host_of(name)
-    if "," in name or " " in name:
-        raise InvalidQuery("domain", value, "one domain per query; run one query per domain")
-    name = name.rstrip(".")
-    star = name.startswith("*.")
-    if star and not wildcard:
-        raise InvalidQuery(
-            "domain",
-            value,
-            "wildcards work only in `/cdn subscribe`; "
-            "give one exact domain, like `domain:img.example.com`",
-        )
-    bare = name[2:] if star else name
-    try:
-        ascii_name = bare.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_name = ""
-    labels = ascii_name.split(".")
-    if (
-        len(ascii_name) > 253
-        or len(labels) < 2
-        or not all(_HOST_LABEL.fullmatch(label) for label in labels)
-    ):
-        raise InvalidQuery(
-            "domain", value, "that is not a domain name; use one like `www.example.com`"
-        )
-    return f"*.{bare}" if star else bare
-
-
-def _object_type(value: str) -> ObjectType:
-    found = TYPE_WORDS.get(value.lower())
-    if found is None:
-        raise InvalidQuery(
-            "type",
-            value,
-            f"{_did_you_mean(value, TYPE_WORDS)}use one of "
-            "`file`, `directory`, `preload`, `regex`, `ignoreparams`, `block`, `unblock`",
-        )
-    return found
-
-
-def _status(value: str) -> Status:
-    found = STATUS_WORDS.get(value.lower())
-    if found is None:
-        raise InvalidQuery(
-            "status",
-            value,
-            f"{_did_you_mean(value, STATUS_WORDS)}use one of "
-            "`complete`, `refreshing`, `failed`, `pending`",
-        )
-    return found
-
-
-def _number(field: str, value: str, high: int) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= high:
-        raise InvalidQuery(field, value, f"use a whole number from 1 to {high:,}")
-    return int(value)
-
-
-def _resource_group(value: str) -> str:
-    if not _RESOURCE_GROUP.fullmatch(value):
-        raise InvalidQuery("rg", value, "a resource group ID looks like `rg-acfmyuji4b6r4`")
-    return value
-
-
 # -- text → fields ---------------------------------------------------------------------------
 
 
@@ -248,7 +92,7 @@ class _Fields:
 
     def put(self, field: str, value: str) -> None:
         if field == "id":
-            self.task_ids += [i for i in _task_ids(value) if i not in self.task_ids]
+            self.task_ids += [i for i in filters.task_ids(value) if i not in self.task_ids]
             return
         if field in self.raw:
             raise InvalidQuery(
@@ -266,9 +110,9 @@ def _bare(token: str, fields: _Fields) -> bool:
         fields.put("id", token)
     elif re.match(r"https?://", token, re.IGNORECASE):
         fields.put("url", token)
-    elif word in STATUS_WORDS:
+    elif word in filters.STATUS_WORDS:
         fields.put("status", token)
-    elif word in TYPE_WORDS and word != "url":
+    elif word in filters.TYPE_WORDS and word != "url":
         fields.put("type", token)
     elif word == "today":
         fields.put("since", token)
@@ -288,22 +132,22 @@ def _collect(tokens: list[str]) -> _Fields:
         if re.match(r"https?://", token, re.IGNORECASE):
             fields.put("url", token)
             continue
-        pair = _KEY_VALUE.fullmatch(token)
+        pair = filters.KEY_VALUE.fullmatch(token)
         if pair:
             key, value = pair[1].lower(), pair[2].strip()
-            field = KEYS.get(key.replace("_", "").replace("-", ""))
+            field = filters.KEYS.get(key.replace("_", "").replace("-", ""))
             if field is None:
                 raise InvalidQuery(
                     key,
                     value,
-                    f"{_did_you_mean(key, KEYS)}filters are "
+                    f"{filters.did_you_mean(key, filters.KEYS)}filters are "
                     "`id: url: domain: type: status: since: until: page: size: rg:`",
                 )
             if not value:
                 raise InvalidQuery(field, token, f"give a value, e.g. `{_EXAMPLES[field]}`")
             fields.put(field, value)
         elif not _bare(token, fields):
-            guess = _closest(token, _VOCABULARY)
+            guess = filters.closest(token, filters.VOCABULARY)
             hint = f"did you mean `{guess}`? " if guess else ""
             raise InvalidQuery(
                 "filter",
@@ -328,38 +172,36 @@ _EXAMPLES = {
 }
 
 
+def _optional(raw: dict[str, str], field: str, convert: Callable[[str], T]) -> T | None:
+    return convert(raw[field]) if field in raw else None
+
+
 def _build(fields: _Fields, *, now: datetime, tz: tzinfo) -> TaskQuery:
     raw = fields.raw
-    if len(fields.task_ids) > MAX_TASK_IDS:
-        raise InvalidQuery(
-            "id", f"{len(fields.task_ids)} IDs", f"look up at most {MAX_TASK_IDS} task IDs at once"
-        )
+    if len(fields.task_ids) > filters.MAX_TASK_IDS:
+        count = f"{len(fields.task_ids)} IDs"
+        raise InvalidQuery("id", count, f"look up at most {filters.MAX_TASK_IDS} task IDs at once")
     if fields.task_ids and "rg" in raw:
-        raise InvalidQuery(
-            "rg", raw["rg"], "lookups by task ID cannot be limited to a resource group"
-        )
-    since = (
-        timeframe.parse_moment("since", raw["since"], now=now, tz=tz, end=False)
-        if "since" in raw
-        else None
+        raise InvalidQuery("rg", raw["rg"], "lookups by task ID cannot use a resource group")
+    moments = {
+        name: timeframe.parse_moment(name, raw[name], now=now, tz=tz, end=name == "until")
+        for name in ("since", "until")
+        if name in raw
+    }
+    since, until = timeframe.checked_window(
+        moments.get("since"), moments.get("until"), now=now, tz=tz, typed=raw
     )
-    until = (
-        timeframe.parse_moment("until", raw["until"], now=now, tz=tz, end=True)
-        if "until" in raw
-        else None
-    )
-    since, until = timeframe.checked_window(since, until, now=now, tz=tz, typed=raw)
     return TaskQuery(
         task_ids=tuple(fields.task_ids),
-        object_path=_url(raw["url"]) if "url" in raw else None,
-        object_type=_object_type(raw["type"]) if "type" in raw else None,
-        domain=domain_name(raw["domain"]) if "domain" in raw else None,
-        status=_status(raw["status"]) if "status" in raw else None,
+        object_path=_optional(raw, "url", filters.url),
+        object_type=_optional(raw, "type", filters.object_type),
+        domain=_optional(raw, "domain", filters.domain_name),
+        status=_optional(raw, "status", filters.status),
         since=since,
         until=until,
-        page=_number("page", raw["page"], MAX_PAGE_NUMBER) if "page" in raw else 1,
-        size=_number("size", raw["size"], MAX_PAGE_SIZE) if "size" in raw else DEFAULT_PAGE_SIZE,
-        resource_group=_resource_group(raw["rg"]) if "rg" in raw else None,
+        page=_optional(raw, "page", filters.page) or 1,
+        size=_optional(raw, "size", filters.page_size) or DEFAULT_PAGE_SIZE,
+        resource_group=_optional(raw, "rg", filters.resource_group),
     )
 
 
@@ -376,9 +218,18 @@ def _subscription_filters(
             fields.raw.get(extra[0], ",".join(fields.task_ids)),
             "subscriptions filter only by `domain:` and `type:`",
         )
-    domain = domain_name(fields.raw["domain"], wildcard=True) if "domain" in fields.raw else None
-    kind = _object_type(fields.raw["type"]) if "type" in fields.raw else None
+    domain = _optional(fields.raw, "domain", filters.wildcard_domain)
+    kind = _optional(fields.raw, "type", filters.object_type)
     return domain, kind, False
+
+
+def _is_stray_word(word: str) -> bool:
+    return (
+        re.fullmatch(r"[a-z]+", word) is not None
+        and word not in filters.KEYS
+        and not _bare(word, _Fields())
+        and filters.closest(word, filters.VOCABULARY) is None
+    )
 
 
 def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
@@ -388,7 +239,7 @@ def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
         return Help()
     head = tokens[0].lower()
     rest = tokens[1:]
-    command = SUBCOMMANDS.get(head)
+    command = filters.SUBCOMMANDS.get(head)
     if command == "help":
         return Help(topic=" ".join(rest).lower() or None)
     if command == "subscriptions":
@@ -408,10 +259,9 @@ def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
         return query
     if command == "tasks":
         return _build(_collect(rest), now=now, tz=tz)
-    if re.fullmatch(r"[a-z]+", head) and not _bare(head, _Fields()) and head not in KEYS:
-        guess = _closest(head, SUBCOMMANDS)
-        if guess is None:
-            return Help(unknown=tokens[0])
+    # A first word we cannot place: help, unless it looks like a typo we can point out.
+    if _is_stray_word(head):
+        return Help(unknown=tokens[0])
     return _build(_collect(tokens), now=now, tz=tz)
 
 

@@ -1,0 +1,334 @@
+"""The query language: a table of what people type, properties on any text, button values."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.filters import MAX_URL
+from bot.core.query import (
+    Help,
+    ListSubscriptions,
+    Subscribe,
+    TaskQuery,
+    Unsubscribe,
+    decode_query,
+    encode_query,
+    parse_query,
+)
+from bot.core.tasks import ObjectType, Status
+from bot.errors import InvalidQuery
+
+NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+SHANGHAI = timezone(timedelta(hours=8))
+F, D, P = ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD
+
+
+def at(**delta: float) -> datetime:
+    return NOW - timedelta(**delta)
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+LONG_URL = "https://img.example.com/" + "a" * (MAX_URL - len("https://img.example.com/"))
+
+# (typed text, the query's non-default fields) — every key, alias, bare token kind and time form.
+VALID = [
+    ("tasks", {}),
+    ("list", {}),
+    ("id:704225667", {"task_ids": ("704225667",)}),
+    ("task:704225667", {"task_ids": ("704225667",)}),
+    ("taskid=1,2,3", {"task_ids": ("1", "2", "3")}),
+    ("task 704225667 704222904", {"task_ids": ("704225667", "704222904")}),
+    ("704225667", {"task_ids": ("704225667",)}),
+    ("1,2 2 3", {"task_ids": ("1", "2", "3")}),
+    ("url:http://aaa.com/1.txt", {"object_path": "http://aaa.com/1.txt"}),
+    ("path=https://aaa.com/1.txt", {"object_path": "https://aaa.com/1.txt"}),
+    ("http://aaa.com/1.txt", {"object_path": "http://aaa.com/1.txt"}),
+    ("HTTPS://aaa.com/A.txt", {"object_path": "HTTPS://aaa.com/A.txt"}),
+    ('url:"http://aaa.com/a b.txt"', {"object_path": "http://aaa.com/a b.txt"}),
+    ("url:\u201chttp://aaa.com/a b.txt\u201d", {"object_path": "http://aaa.com/a b.txt"}),
+    ("<http://aaa.com/x?a=1&amp;b=2>", {"object_path": "http://aaa.com/x?a=1&b=2"}),
+    ("url:<https://aaa.com/y>", {"object_path": "https://aaa.com/y"}),
+    ("http://aaa.com/it's.png", {"object_path": "http://aaa.com/it's.png"}),
+    (f"url:{LONG_URL}", {"object_path": LONG_URL}),
+    ("domain:www.example.com", {"domain": "www.example.com"}),
+    ("host=IMG.Example.COM.", {"domain": "img.example.com"}),
+    ("www.example.com", {"domain": "www.example.com"}),
+    ("<http://www.example.com|www.example.com>", {"domain": "www.example.com"}),
+    ("domain:https://www.example.com/a", {"domain": "www.example.com"}),
+    ("domain:bücher.example", {"domain": "bücher.example"}),
+    ("type:file", {"object_type": F}),
+    ("type:DIR", {"object_type": D}),
+    ("objecttype=directory", {"object_type": D}),
+    ("type:prefetch", {"object_type": P}),
+    ("preload", {"object_type": P}),
+    ("regex", {"object_type": ObjectType.REGEX}),
+    ("type:IgnoreParams", {"object_type": ObjectType.IGNORE_PARAMS}),
+    ("block", {"object_type": ObjectType.BLOCK}),
+    ("type:unblock", {"object_type": ObjectType.UNBLOCK}),
+    ("status:complete", {"status": Status.COMPLETE}),
+    ("Status:DONE", {"status": Status.COMPLETE}),
+    ("running", {"status": Status.REFRESHING}),
+    ("status=refreshing", {"status": Status.REFRESHING}),
+    ("failed", {"status": Status.FAILED}),
+    ("pending", {"status": Status.PENDING}),
+    ("since:30m", {"since": at(minutes=30)}),
+    ("from:2h", {"since": at(hours=2)}),
+    ("since:90s", {"since": at(seconds=90)}),
+    ("since:1d", {"since": at(days=1)}),
+    ("since:1h30m", {"since": at(hours=1, minutes=30)}),
+    ("since:2hours", {"since": at(hours=2)}),
+    ("since:3d", {"since": at(days=3)}),
+    ("since:2h until:1h", {"since": at(hours=2), "until": at(hours=1)}),
+    ("from=2h to=now", {"since": at(hours=2), "until": NOW}),
+    ("since:today", {"since": utc(2026, 11, 28)}),
+    ("today", {"since": utc(2026, 11, 28)}),
+    ("yesterday", {"since": utc(2026, 11, 27), "until": utc(2026, 11, 28)}),
+    ("until:yesterday", {"until": utc(2026, 11, 28)}),
+    ("until:today", {"until": NOW}),
+    ("since:2026-11-27", {"since": utc(2026, 11, 27)}),
+    ("until:2026-11-27", {"until": utc(2026, 11, 28)}),
+    ("since:2026-11-27T10:00Z", {"since": utc(2026, 11, 27, 10)}),
+    ("since:2026-11-27T10:00:05", {"since": utc(2026, 11, 27, 10, 0, 5)}),
+    ("since:2026-11-27T18:00+08:00", {"since": utc(2026, 11, 27, 10)}),
+    ('since:"2026-11-27 10:00"', {"since": utc(2026, 11, 27, 10)}),
+    ("since:09:30", {"since": utc(2026, 11, 28, 9, 30)}),
+    ("since:2026\u201311\u201327", {"since": utc(2026, 11, 27)}),
+    ("until:2026-11-28T12:01:00Z", {"until": NOW}),
+    ("page:2", {"page": 2}),
+    ("page=100000", {"page": 100000}),
+    ("size:100", {"size": 100}),
+    ("limit=1", {"size": 1}),
+    ("rg:rg-acfmyuji4b6r4", {"resource_group": "rg-acfmyuji4b6r4"}),
+    (
+        "www.example.com failed file since:2h page:3 size:50",
+        {
+            "domain": "www.example.com",
+            "status": Status.FAILED,
+            "object_type": F,
+            "since": at(hours=2),
+            "page": 3,
+            "size": 50,
+        },
+    ),
+    ("status:failed\u00a0 type:file", {"status": Status.FAILED, "object_type": F}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VALID, ids=[text[:40] for text, _ in VALID])
+def test_valid_queries(text, expected):
+    assert parse_query(text, now=NOW) == TaskQuery(**expected)
+
+
+INVALID = [
+    ("statsu:failed", "statsu", "did you mean `status`"),
+    ("status:faild", "status", "did you mean `failed`"),
+    ("type:fiel", "type", "did you mean `file`"),
+    ("status:", "status", "status:failed"),
+    ("fialed", "filter", "did you mean `failed`"),
+    ("subscrib", "filter", "did you mean `subscribe`"),
+    ("id:12a", "id", "number"),
+    ("id:1,,x", "id", "number"),
+    ("url:aaa.com/1.txt", "url", "https://"),
+    # Slack links "aaa.com/y" typed without a scheme: which scheme was meant is unknown.
+    ("url:<http://aaa.com/y|aaa.com/y>", "url", "https://"),
+    (f"url:{LONG_URL}x", "url", f"{MAX_URL}"),
+    ("domain:a.com,b.com", "domain", "one domain"),
+    ("domain:a.com domain:b.com", "domain", "twice"),
+    ("domain:*.example.com", "domain", "subscribe"),
+    ("domain:localhost", "domain", "not a domain"),
+    ("domain:bad_host.com", "domain", "not a domain"),
+    ("failed status:done", "status", "twice"),
+    ("file dir", "type", "twice"),
+    ("since:5d", "since", "`since:3d`"),
+    ("since:2026-11-20", "since", "2026-11-25 12:00 UTC"),
+    ("since:tomorrow", "since", "2h"),
+    ("since:1h until:2h", "until", "after the start"),
+    ("since:2h until:2h", "until", "after the start"),
+    ("since:-1h", "since", "2h"),
+    ("until:2026-11-29T00:00Z", "until", "future"),
+    ("since:2026-12-01T00:00Z", "since", "future"),
+    ("until:4d", "until", "3 days"),
+    ("since:25:00", "since", "2h"),
+    ("page:0", "page", "1 to 100,000"),
+    ("page:100001", "page", "1 to 100,000"),
+    ("page:two", "page", "whole number"),
+    ("size:101", "size", "1 to 100"),
+    ("size:-5", "size", "1 to 100"),
+    ("rg:rg/../x", "rg", "resource group"),
+    ("id:1 rg:rg-1", "rg", "resource group"),
+    ('url:"http://a.com/x', "text", "never closed"),
+    ("<!channel>", "filter", "key:value"),
+    ("<@U123>", "filter", "key:value"),
+    ("2026-11-27T10:00", "filter", "key:value"),
+    ("task", "id", "task IDs"),
+    ("task status:failed", "id", "task IDs"),
+    ("id:" + ",".join(str(n) for n in range(101)), "id", "100"),
+    ("subscribe status:failed", "status", "domain:"),
+    ("x" * 4001, "text", "4000"),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "hint"), INVALID, ids=[t[:40] for t, _, _ in INVALID])
+def test_invalid_queries_say_what_to_change(text, field, hint):
+    with pytest.raises(InvalidQuery) as failure:
+        parse_query(text, now=NOW)
+    assert failure.value.field == field
+    assert hint in failure.value.hint
+
+
+def test_table_is_big_enough():
+    assert len(VALID) + len(INVALID) >= 60
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("", Help()),
+        ("   ", Help()),
+        ("help", Help()),
+        ("HELP filters", Help(topic="filters")),
+        ("?", Help()),
+        ("banana", Help(unknown="banana")),
+        ("subscriptions", ListSubscriptions()),
+        ("subscribe", Subscribe()),
+        ("subscribe domain:*.example.com type:file", Subscribe("*.example.com", F)),
+        ("sub www.example.com", Subscribe("www.example.com")),
+        ("unsubscribe all", Unsubscribe(everything=True)),
+        ("unsub domain:img.example.com", Unsubscribe("img.example.com")),
+        ("unsubscribe", Unsubscribe()),
+    ],
+)
+def test_subcommands(text, command):
+    assert parse_query(text, now=NOW) == command
+
+
+def test_day_words_follow_the_readers_timezone():
+    query = parse_query("today", now=NOW, tz=SHANGHAI)
+    assert query.since == utc(2026, 11, 27, 16)  # midnight in UTC+8
+    naive = parse_query("since:2026-11-28T08:00", now=NOW, tz=SHANGHAI)
+    assert naive.since == utc(2026, 11, 28, 0)
+
+
+def test_hints_show_times_in_the_readers_timezone():
+    with pytest.raises(InvalidQuery) as failure:
+        parse_query("since:4d", now=NOW, tz=SHANGHAI)
+    assert "2026-11-25 20:00" in failure.value.hint
+
+
+def test_query_is_hashable_and_frozen():
+    query = parse_query("failed www.example.com", now=NOW)
+    assert hash(query) == hash(parse_query("domain:www.example.com status:failed", now=NOW))
+    with pytest.raises(ValueError):
+        query.page = 2  # type: ignore[misc]
+
+
+# -- properties ------------------------------------------------------------------------------
+
+odd_text = st.lists(
+    st.one_of(
+        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+        st.sampled_from(list(":=\",'<>|&;*.-/ \t\n\u201c\u201d\u2014\u00a0")),
+        st.sampled_from(["status", "failed", "since", "2h", "http://", "id", "domain", "a.com"]),
+        st.sampled_from(["<http://a.com|a.com>", "&amp;", "<!here>", "task", "subscribe", "1,2"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=odd_text)
+def test_any_text_is_a_command_or_invalid_query(text):
+    try:
+        command = parse_query(text, now=NOW)
+    except InvalidQuery as error:
+        assert error.field and error.hint
+    else:
+        assert isinstance(command, TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions)
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=st.text(max_size=5000))
+def test_long_text_is_handled(text):
+    with contextlib.suppress(InvalidQuery):
+        parse_query(text, now=NOW)
+
+
+def _moment_in_window(draw_seconds: int) -> datetime:
+    return NOW - timedelta(seconds=draw_seconds)
+
+
+valid_queries = st.builds(
+    lambda ids, url, kind, domain, status, window, page, size, rg: TaskQuery(
+        task_ids=tuple(dict.fromkeys(ids)),
+        object_path=url,
+        object_type=kind,
+        domain=domain,
+        status=status,
+        since=window[0],
+        until=window[1],
+        page=page,
+        size=size,
+        resource_group=None if ids else rg,
+    ),
+    ids=st.lists(st.from_regex(r"[1-9]\d{0,11}", fullmatch=True), max_size=12),
+    url=st.none()
+    | st.builds(
+        lambda path: f"https://img.example.com/{path}",
+        st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+            max_size=MAX_URL - 24,
+        ),
+    ),
+    kind=st.none() | st.sampled_from(ObjectType),
+    domain=st.none() | st.sampled_from(["a.example.com", "bücher.example", "x-y.io"]),
+    status=st.none() | st.sampled_from(Status),
+    window=st.one_of(
+        st.just((None, None)),
+        st.integers(1, 3 * 86400).map(lambda s: (_moment_in_window(s), None)),
+        st.integers(0, 3 * 86400 - 1).map(lambda s: (None, _moment_in_window(s))),
+        st.tuples(st.integers(2, 3 * 86400), st.integers(0, 3 * 86400))
+        .filter(lambda pair: pair[1] < pair[0])
+        .map(lambda pair: (_moment_in_window(pair[0]), _moment_in_window(pair[1]))),
+    ),
+    page=st.integers(1, 100_000),
+    size=st.integers(1, 100),
+    rg=st.none() | st.from_regex(r"rg-[a-z0-9]{1,20}", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=valid_queries)
+def test_button_values_round_trip_within_slacks_limit(query):
+    value = encode_query(query)
+    assert len(value) <= 2000
+    assert decode_query(value, now=NOW) == query
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "q0;s=failed",
+        "q1;s=faild",
+        "q1;x=1",
+        "q1;s=",
+        "q1;p=0",
+        "q1;p=1;p=2",
+        "q1;f=2020-01-01T00:00:00Z",
+        "q1;i=1;g=rg-1",
+        "q1;o=not-a-url",
+        "q1;d=*.a.com",
+        '{"page": 2}',
+    ],
+)
+def test_tampered_button_values_are_invalid_queries(value):
+    with pytest.raises(InvalidQuery):
+        decode_query(value, now=NOW)

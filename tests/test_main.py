@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -167,3 +168,73 @@ def test_bad_setting_names_the_variable(tmp_path):
     status, output = Running(env={"HOME": str(tmp_path), "CDN_QPS": "fast"}).finish()
     assert status == 1
     assert "CDN_QPS" in output and "Traceback" not in output
+
+
+def test_query_command_prints_a_table_from_the_embedded_emulator(tmp_path):
+    status, output = Running(
+        "query", "status:failed", "size:5", env={"HOME": str(tmp_path)}
+    ).finish()
+    assert status == 0, output
+    lines = output.splitlines()
+    header = next(line for line in lines if line.startswith("TASK ID"))
+    assert "STATUS" in header and "OBJECT PATH" in header and "REASON" in header
+    rows = lines[lines.index(header) + 1 : lines.index(header) + 6]
+    assert len(rows) == 5 and all(" Failed " in row for row in rows)
+    assert any(line.startswith("5 of ") and "page 1 of" in line for line in lines)
+
+
+def test_query_command_json_against_a_configured_endpoint(tmp_path):
+    emulator = Running(
+        "emulator",
+        "--port",
+        "0",
+        "--seed",
+        "120",
+        "--access-key-id",
+        "ak",
+        "--access-key-secret",
+        "sk",
+    )
+    try:
+        url = emulator.wait_for("listening on").split("listening on ", 1)[1].split()[0]
+        env = {
+            "HOME": str(tmp_path),
+            "CDN_ENDPOINT": url,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": "ak",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sk",
+        }
+        process = subprocess.run(
+            [sys.executable, "-m", "bot", "query", "www.example.com page:2 size:3", "--json"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            timeout=30,
+        )
+    finally:
+        emulator.stop()
+    assert process.returncode == 0, process.stderr
+    answer = json.loads(process.stdout)
+    assert answer["page_number"] == 2 and answer["page_size"] == 3
+    assert answer["total_count"] > 3 and len(answer["tasks"]) == 3
+    assert all(task["object_path"].split("/")[2] == "www.example.com" for task in answer["tasks"])
+    assert "built-in CDN emulator" not in process.stderr
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ("statsu:failed", "did you mean `status`"),
+        ("since:9d", "since:3d"),
+        ("banana", "not a filter"),
+        ("subscribe", "Slack"),
+    ],
+)
+def test_query_command_refuses_bad_filters_clearly(tmp_path, filters, message):
+    status, output = Running("query", filters, env={"HOME": str(tmp_path)}).finish()
+    assert status == 2
+    assert message in output and "Traceback" not in output
+
+
+def test_query_help_lists_the_filters(tmp_path):
+    status, output = Running("query", "help", env={"HOME": str(tmp_path)}).finish()
+    assert status == 0 and "status:complete|refreshing|failed|pending" in output

@@ -1,0 +1,116 @@
+"""Plans fetched from the emulator over HTTP: fan-out paging equals slicing one sorted list."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from bot.cdn.cache import CachedReads, ResponseCache
+from bot.cdn.emulator.ledger import Ledger, LedgerTask
+from bot.cdn.fetch import fetch_tasks
+from bot.core.plan import DEFAULT_FAN_OUT
+from bot.core.query import TaskQuery, parse_query
+from bot.core.tasks import Status
+from tests.conftest import make_client
+
+DOMAINS = ("a.example.com", "b.example.com")
+KINDS = ("file", "directory", "preload", "regex")
+
+task_specs = st.lists(
+    st.tuples(
+        st.sampled_from(KINDS),
+        st.integers(0, 3 * 24 * 3600 - 600),  # seconds ago, inside the API's history
+        st.sampled_from(DOMAINS),
+        st.sampled_from(["ok", "fail", "running"]),
+    ),
+    min_size=20,
+    max_size=150,
+)
+
+
+def ledger_of(specs, now):
+    ledger = Ledger()
+    for kind, seconds_ago, domain, outcome in specs:
+        duration = 10_000 if outcome == "running" else 30
+        created = now - timedelta(seconds=seconds_ago) if outcome != "running" else now
+        failure = "Origin Timeout" if outcome == "fail" else None
+        path = f"https://{domain}/{kind}/{seconds_ago}"
+        ledger.add(LedgerTask(ledger.next_id(), path, kind, created, duration, failure))
+    return ledger
+
+
+def expected_ids(ledger, query, now):
+    kinds = {kind.value for kind in DEFAULT_FAN_OUT}
+    matching = [
+        task
+        for task in ledger.visible(now)
+        if task.object_type in kinds
+        and (query.domain is None or task.object_path.split("/")[2] == query.domain)
+        and (query.status is None or task.state(now)[0] == query.status.value)
+    ]
+    return [task.task_id for task in matching]  # the ledger lists newest first already
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    specs=task_specs,
+    size=st.integers(1, 25),
+    filters=st.sampled_from(["domain:a.example.com", "status:failed", "b.example.com running"]),
+)
+def test_fan_out_pages_are_slices_of_the_sorted_whole(
+    threaded_emulator, clock, specs, size, filters
+):
+    now = clock()
+    threaded_emulator.ledger = ledger = ledger_of(specs, now)
+    query = parse_query(f"{filters} size:{size}", now=now)
+    expected = expected_ids(ledger, query, now)
+    assume(len(expected) > size)  # more than one page, or paging is not exercised
+
+    async def pages():
+        async with make_client(threaded_emulator, clock) as cdn:
+            reads = CachedReads(cdn, ResponseCache(ttl=0))
+            last = max(1, -(-len(expected) // size)) + 1
+            return [
+                await fetch_tasks(reads, query.at_page(number), now=now)
+                for number in range(1, last + 1)
+            ]
+
+    for number, answer in enumerate(asyncio.run(pages()), start=1):
+        assert answer.page.total_count == len(expected)
+        wanted = expected[(number - 1) * size : number * size]
+        assert [task.task_id for task in answer.page.tasks] == wanted
+
+
+async def test_answer_reports_cache_age(emulator, clock):
+    timer = [100.0]
+    async with make_client(emulator, clock) as cdn:
+        reads = CachedReads(cdn, ResponseCache(ttl=30, timer=lambda: timer[0]))
+        query = TaskQuery(status=Status.FAILED)
+        first = await fetch_tasks(reads, query, now=clock())
+        assert first.live and len(first.plan.calls) == 3
+        timer[0] += 12
+        cached = await fetch_tasks(reads, query, now=clock())
+        assert cached.age == 12 and not cached.live
+        fresh = await fetch_tasks(reads, query, now=clock(), fresh=True)
+        assert fresh.live
+    assert len(emulator.calls_of("DescribeRefreshTasks")) == 6
+
+
+async def test_lookup_by_ids_through_the_emulator(emulator, clock):
+    async with make_client(emulator, clock) as cdn:
+        made = await cdn.refresh_object_caches([f"https://c.example.com/{n}" for n in range(12)])
+        reads = CachedReads(cdn, ResponseCache(ttl=0))
+        ids = ",".join(made.task_ids)
+        answer = await fetch_tasks(
+            reads, parse_query(f"task {ids} size:5", now=clock()), now=clock()
+        )
+    assert answer.page.total_count == 12
+    assert [t.task_id for t in answer.page.tasks] == list(reversed(made.task_ids))[:5]
+    assert len(emulator.calls_of("DescribeRefreshTaskById")) == 2

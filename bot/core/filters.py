@@ -7,9 +7,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import TypeVar
 
 from bot.core.tasks import MAX_PAGE_NUMBER, MAX_PAGE_SIZE, ObjectType, Status, host_of
 from bot.errors import InvalidQuery
+
+E = TypeVar("E", bound=StrEnum)
 
 MAX_TASK_IDS = 100
 MAX_URL = 1024
@@ -131,30 +135,22 @@ def domain_name(value: str, *, wildcard: bool = False) -> str:
     return f"*.{bare}" if star else bare
 
 
+def _word(field: str, value: str, words: dict[str, E], listing: str) -> E:
+    found = words.get(value.lower())
+    if found is None:
+        raise InvalidQuery(field, value, f"{did_you_mean(value, words)}use one of {listing}")
+    return found
+
+
 def object_type(value: str) -> ObjectType:
     """A type word or alias."""
-    found = TYPE_WORDS.get(value.lower())
-    if found is None:
-        raise InvalidQuery(
-            "type",
-            value,
-            f"{did_you_mean(value, TYPE_WORDS)}use one of "
-            "`file`, `directory`, `preload`, `regex`, `ignoreparams`, `block`, `unblock`",
-        )
-    return found
+    listing = "`file`, `directory`, `preload`, `regex`, `ignoreparams`, `block`, `unblock`"
+    return _word("type", value, TYPE_WORDS, listing)
 
 
 def status(value: str) -> Status:
     """A status word or alias."""
-    found = STATUS_WORDS.get(value.lower())
-    if found is None:
-        raise InvalidQuery(
-            "status",
-            value,
-            f"{did_you_mean(value, STATUS_WORDS)}use one of "
-            "`complete`, `refreshing`, `failed`, `pending`",
-        )
-    return found
+    return _word("status", value, STATUS_WORDS, "`complete`, `refreshing`, `failed`, `pending`")
 
 
 def _number(field: str, value: str, high: int) -> int:

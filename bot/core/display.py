@@ -18,6 +18,14 @@ REASON_HINTS = {
 }
 
 
+REASON_LABELS = {
+    FailureReason.ORIGIN_TIMEOUT: "Origin timeout",
+    FailureReason.ORIGIN_5XX: "Origin 5xx",
+    FailureReason.INTERNAL_ERROR: "Internal error",
+    FailureReason.OTHER: "Other",
+}
+
+
 def shorten_middle(text: str, width: int) -> str:
     """`text` cut to `width` characters by replacing its middle with an ellipsis."""
     if len(text) <= width:

@@ -1,0 +1,84 @@
+"""The `/cdn help` message: what the bot does, grouped, with examples to copy."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.slack.render import Reply, escape
+
+TOPICS: dict[str, tuple[str, str]] = {
+    "tasks": (
+        ":mag: Find tasks",
+        "`/cdn failed` — failed tasks of the last 3 days\n"
+        "`/cdn www.example.com since:2h` — one domain, last two hours\n"
+        "`/cdn status:refreshing type:preload` — prefetches still running\n"
+        "`/cdn url:https://www.example.com/app.js` — one object path (exact match)\n"
+        "`/cdn task 704225667,704222904` — look tasks up by ID",
+    ),
+    "filters": (
+        ":label: Filters",
+        "`id:` `url:` `domain:` `type:` `status:` `since:` `until:` `page:` `size:` `rg:` — "
+        "as `key:value` or `key=value`, in any order and any case.\n"
+        "*type:* `file` `directory` (`dir`) `preload` (`prefetch`) `regex` `ignoreparams` "
+        "`block` `unblock`\n"
+        "*status:* `complete` (`done`) `refreshing` (`running`) `failed` `pending`\n"
+        "Bare words work too: a task ID, a URL, a domain, a status or a type word.",
+    ),
+    "time": (
+        ":clock3: Time",
+        "`since:30m` `since:2h` `since:1d` `since:1h30m` · `today` · `yesterday` · "
+        "`since:2026-11-27` · `until:2026-11-27T10:00Z`\n"
+        "Times without a zone are yours. The API keeps 3 days of history.",
+    ),
+    "paging": (
+        ":page_facing_up: Pages and sharing",
+        "Results come 20 to a page (`size:` up to 100). ◀ Prev / Next ▶ page through, "
+        "*Refresh* asks Alibaba Cloud again instead of using the cache, "
+        "*Share to channel* posts the page for everyone.",
+    ),
+    "subscribe": (
+        ":bell: Failure notifications",
+        "`/cdn subscribe` — this channel hears about every failed task\n"
+        "`/cdn subscribe domain:www.example.com type:file` — only some of them "
+        "(`domain:*.example.com` covers subdomains)\n"
+        "`/cdn subscriptions` — what this channel gets · `/cdn unsubscribe all`",
+    ),
+}
+ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "paging",
+           "notifications": "subscribe", "subscriptions": "subscribe", "find": "tasks"}  # fmt: skip
+
+
+def help_reply(topic: str | None = None, *, unknown: str | None = None) -> Reply:
+    """Grouped help; one topic when asked for one, everything otherwise."""
+    chosen = ALIASES.get(topic or "", topic or "")
+    sections = [TOPICS[chosen]] if chosen in TOPICS else list(TOPICS.values())
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="/cdn — Alibaba Cloud CDN tasks"))]
+    intro = []
+    if unknown:
+        intro.append(f"I don't know `{escape(unknown[:80])}`. Here is what I can do:")
+    elif topic and chosen not in TOPICS:
+        intro.append(f"There is no help topic `{escape(topic[:80])}`; here is all of it.")
+    if intro:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=intro[0])))
+    for title, body in sections:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{body}")))
+    blocks += [
+        DividerBlock(),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Topics: " + " · ".join(f"`/cdn help {name}`" for name in TOPICS)
+                )
+            ]
+        ),
+    ]
+    text = "How to use /cdn: " + "; ".join(title.split(" ", 1)[1] for title, _ in sections)
+    return Reply(text=text, blocks=tuple(blocks))

@@ -1,0 +1,317 @@
+"""Pure Block Kit builders: domain values in, `Reply(text, blocks)` out. All escaping is here.
+
+Every message stays inside Slack's limits whatever the data: cell widths shrink to fit the
+table's text budget, and rows that still do not fit are left out with a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    RawTextObject,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextSectionElement,
+    SectionBlock,
+    TableBlock,
+    TableBlockColumnSettings,
+)
+
+from bot.core.display import REASON_LABELS, STATUS_EMOJI, progress_text, shorten_middle
+from bot.core.query import TaskQuery, encode_query
+from bot.core.tasks import HISTORY_DAYS, ObjectType, Status, Task, TaskPage
+
+# Slack allows about 10,000 characters of cell text per message; stay clear of the edge.
+TABLE_TEXT_BUDGET = 9_000
+# A table holds 100 rows, one of them the headings.
+MAX_TABLE_TASKS = 99
+PATH_WIDTH = (20, 80)  # narrowest and widest object path cell
+ID_WIDTH, TYPE_WIDTH = 24, 14
+HEADER_LIMIT, TEXT_LIMIT, SECTION_LIMIT = 150, 3_000, 3_000
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+class ActionId(StrEnum):
+    """The action_id of every button the bot sends."""
+
+    PREV = "cdn_page_prev"
+    NEXT = "cdn_page_next"
+    REFRESH = "cdn_refresh"
+    SHARE = "cdn_share"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message: the fallback `text` (notifications, screen readers) and its blocks."""
+
+    text: str
+    blocks: tuple[Block, ...] = field(default=())
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body for respond() or chat.postMessage."""
+        return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+
+def escape(text: str) -> str:
+    """Make untrusted text inert in mrkdwn: no mentions, links or formatting tokens."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str) -> str:
+    """`<@U123>` for a real-looking user ID, else the escaped text (never a broadcast)."""
+    return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(user_id)
+
+
+def slack_date(moment: datetime, *, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
+    """A mrkdwn date every reader sees in their own timezone."""
+    epoch = int(moment.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{moment:{fallback_format}}>"
+
+
+# -- the task page ---------------------------------------------------------------------------
+
+
+def fit(query: TaskQuery) -> tuple[TaskQuery, str | None]:
+    """The query with pages no longer than a Slack table holds, and a note if it had to change."""
+    if query.size <= MAX_TABLE_TASKS:
+        return query, None
+    note = f"Slack tables hold {MAX_TABLE_TASKS} tasks, so pages here have {MAX_TABLE_TASKS}."
+    return query.model_copy(update={"size": MAX_TABLE_TASKS}), note
+
+
+def _title(query: TaskQuery) -> str:
+    noun = f"{query.status.value} tasks" if query.status else "Refresh & prefetch tasks"
+    if query.task_ids:
+        noun = "Tasks by ID"
+    title = noun[0].upper() + noun[1:]
+    if query.domain:
+        title += f" · {query.domain}"
+    return shorten_middle(title, HEADER_LIMIT)
+
+
+def _filters(query: TaskQuery, covered: tuple[ObjectType, ...]) -> str:
+    parts = []
+    if query.task_ids:
+        shown_ids = ", ".join(query.task_ids[:10]) + (" …" if len(query.task_ids) > 10 else "")
+        parts.append(f"`id: {shown_ids}`")
+    for name, value in (
+        ("url", query.object_path and shorten_middle(query.object_path, 120)),
+        ("domain", query.domain),
+        ("type", query.object_type and query.object_type.value),
+        ("status", query.status and query.status.value.lower()),
+        ("rg", query.resource_group),
+    ):
+        if value:
+            parts.append(f"`{name}: {escape(value)}`")
+    if query.since:
+        parts.append(f"since {slack_date(query.since)}")
+    if query.until:
+        parts.append(f"until {slack_date(query.until)}")
+    described = " · ".join(parts) if parts else f"all tasks of the last {HISTORY_DAYS} days"
+    if covered:
+        described += f" _(types {', '.join(kind.value for kind in covered)})_"
+    return f"*Filters:* {described}"
+
+
+def _counts(tasks: tuple[Task, ...]) -> str:
+    counted = Counter(task.status for task in tasks)
+    parts = [
+        f"{STATUS_EMOJI[status]} {counted[status]} {status.value.lower()}"
+        for status in (Status.FAILED, Status.REFRESHING, Status.PENDING, Status.COMPLETE)
+        if counted[status]
+    ]
+    return "*On this page:* " + " · ".join(parts)
+
+
+def _row_cells(task: Task, path_width: int) -> tuple[list[Any], int]:
+    reason = REASON_LABELS[task.reason] if task.reason else ""
+    texts = [
+        shorten_middle(task.task_id, ID_WIDTH),
+        f"{STATUS_EMOJI[task.status]} {task.status.value}",
+        progress_text(task.progress),
+        shorten_middle(str(task.object_type), TYPE_WIDTH),
+        shorten_middle(task.object_path, path_width),
+    ]
+    fallback = f"{task.created:%Y-%m-%d %H:%M} UTC"
+    created = RichTextBlock(
+        elements=[
+            RichTextSectionElement(
+                elements=[
+                    RichTextElementParts.Date(
+                        timestamp=int(task.created.timestamp()),
+                        format="{date_short_pretty} {time}",
+                        fallback=fallback,
+                    )
+                ]
+            )
+        ]
+    )
+    cells: list[Any] = [RawTextObject(text=text or " ") for text in texts]
+    cells += [created, RawTextObject(text=reason or " ")]
+    return cells, sum(map(len, texts)) + len(fallback) + len(reason)
+
+
+_HEADINGS = ("Task ID", "Status", "Progress", "Type", "Object path", "Created", "Reason")
+
+
+def _table(tasks: tuple[Task, ...]) -> tuple[TableBlock, int]:
+    """The table of as many tasks as fit the text budget, and how many that is."""
+    budget = TABLE_TEXT_BUDGET - sum(map(len, _HEADINGS))
+    tasks = tasks[:MAX_TABLE_TASKS]
+    fixed = [_row_cells(task, 0)[1] for task in tasks]
+    shown = len(tasks)
+    while shown and sum(fixed[:shown]) + shown * PATH_WIDTH[0] > budget:
+        shown -= 1
+    room = (budget - sum(fixed[:shown])) // max(shown, 1)
+    width = max(PATH_WIDTH[0], min(PATH_WIDTH[1], room))
+    rows: list[list[Any]] = [[RawTextObject(text=heading) for heading in _HEADINGS]]
+    rows += [_row_cells(task, width)[0] for task in tasks[:shown]]
+    settings = [
+        TableBlockColumnSettings(is_wrapped=False),
+        TableBlockColumnSettings(is_wrapped=False),
+        TableBlockColumnSettings(align="right"),
+        TableBlockColumnSettings(),
+        TableBlockColumnSettings(is_wrapped=True),
+    ]
+    return TableBlock(rows=rows, column_settings=settings), shown
+
+
+def _button(
+    label: str, action: ActionId, query: TaskQuery, *, primary: bool = False
+) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=label, emoji=True),
+        action_id=action.value,
+        value=encode_query(query),
+        style="primary" if primary else None,
+    )
+
+
+def _buttons(query: TaskQuery, page: TaskPage) -> ActionsBlock:
+    buttons = []
+    if query.page > 1:
+        buttons.append(
+            _button("◀ Prev", ActionId.PREV, query.at_page(min(query.page - 1, page.page_count)))
+        )
+    if query.page < page.page_count:
+        buttons.append(
+            _button("Next ▶", ActionId.NEXT, query.at_page(query.page + 1), primary=True)
+        )
+    buttons.append(_button("Refresh", ActionId.REFRESH, query))
+    buttons.append(_button("Share to channel", ActionId.SHARE, query))
+    return ActionsBlock(elements=buttons)
+
+
+def _freshness(age: float) -> str:
+    return "live" if age < 1 else f"cached {age:.0f} s ago"
+
+
+def task_page(
+    page: TaskPage,
+    query: TaskQuery,
+    *,
+    age: float,
+    covered: tuple[ObjectType, ...] = (),
+    shared_by: str | None = None,
+    note: str | None = None,
+) -> Reply:
+    """The answer to a task query: header, filters, counts, table, paging context, buttons.
+
+    `covered` lists the task types a fanned-out query looked at; `shared_by` marks a copy
+    posted to the channel (it gets no buttons: a click there would change it for everyone);
+    `note` is a remark for the context line (see `fit`).
+    """
+    title = _title(query)
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=title, emoji=True)),
+        SectionBlock(text=MarkdownTextObject(text=_filters(query, covered)[:SECTION_LIMIT])),
+    ]
+    position = f"Page {page.page_number} of {page.page_count} · {page.total_count:,} tasks"
+    if page.tasks:
+        table, shown = _table(page.tasks)
+        blocks += [SectionBlock(text=MarkdownTextObject(text=_counts(page.tasks))), table]
+        if shown < len(page.tasks):
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=f":scissors: Only the first {shown} of the {len(page.tasks)} "
+                            "tasks on this page fit in one Slack message; ask for "
+                            f"`size:{shown}` to page through all of them."
+                        )
+                    ]
+                )
+            )
+    else:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_nothing_found(query, page))))
+    context = [position, _freshness(age)]
+    if note:
+        context.append(escape(note))
+    if shared_by:
+        context.append(f"shared by {mention(shared_by)}")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context))]))
+    if not shared_by:
+        blocks.append(_buttons(query, page))
+    summary = f"{title}: {position}"
+    if page.tasks:
+        summary += " — " + _counts(page.tasks).removeprefix("*On this page:* ")
+    return Reply(text=escape(summary)[:TEXT_LIMIT], blocks=tuple(blocks))
+
+
+def _nothing_found(query: TaskQuery, page: TaskPage) -> str:
+    if page.total_count and query.page > page.page_count:
+        return (
+            f"Page {query.page} is past the end: there are {page.page_count} pages. "
+            "Use ◀ Prev, or start again without `page:`."
+        )
+    tips = []
+    if query.since or query.until:
+        tips.append(f"a longer window (`since:{HISTORY_DAYS}d`)")
+    if query.status or query.object_type or query.domain or query.object_path:
+        tips.append("fewer filters")
+    if query.task_ids:
+        tips.append("checking the IDs (tasks older than 3 days are gone)")
+    wider = " or ".join(tips) if tips else f"`/cdn since:{HISTORY_DAYS}d`"
+    return f":mag: No tasks match these filters. Try {wider}."
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def problem(words: str) -> Reply:
+    """A user-facing error or refusal; `words` come from bot.wording and may echo input."""
+    text = f":warning: {escape(words)}"
+    return Reply(
+        text=text[:TEXT_LIMIT],
+        blocks=(SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT])),),
+    )
+
+
+def apology(error_id: str) -> Reply:
+    """Something unexpected broke; the error id is in the log too."""
+    text = (
+        ":face_with_head_bandage: Sorry, something went wrong on our side. "
+        f"It has been logged as error `{escape(error_id)}`; please try again."
+    )
+    return Reply(text=text, blocks=(SectionBlock(text=MarkdownTextObject(text=text)),))
+
+
+def notice(words: str) -> Reply:
+    """A short plain message (already-safe wording, escaped anyway)."""
+    text = escape(words)
+    return Reply(
+        text=text, blocks=(SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT])),)
+    )

@@ -1,0 +1,78 @@
+"""Slack's message limits, checked on the JSON we send (slack_sdk checks only some of them)."""
+
+from __future__ import annotations
+
+import re
+
+from slack_sdk.models.blocks import Block
+
+CELL_TEXT_BUDGET = 10_000  # what Slack allows per message, roughly; we aim for 9,000
+
+
+def _cell_text(cell: dict) -> int:
+    if cell["type"] in ("raw_text", "raw_number"):
+        return len(cell["text"])
+    total = 0
+    for section in cell.get("elements", []):
+        for element in section.get("elements", []):
+            total += len(element.get("text", "")) + len(element.get("fallback", ""))
+    return total
+
+
+def check_message(payload: dict) -> None:
+    """Raise AssertionError naming the first limit the message breaks."""
+    blocks = payload["blocks"]
+    assert payload["text"] and len(payload["text"]) <= 4000, "fallback text"
+    assert len(blocks) <= 50, "more than 50 blocks"
+    for block in blocks:
+        assert Block.parse(block).to_dict() == block, f"{block['type']} does not round-trip"
+        assert len(block.get("block_id", "")) <= 255
+    tables = [block for block in blocks if block["type"] == "table"]
+    assert len(tables) <= 1, "more than one table"
+    for table in tables:
+        assert 1 <= len(table["rows"]) <= 100, "table rows"
+        assert all(len(row) <= 20 for row in table["rows"]), "cells per row"
+        assert len(table.get("column_settings", [])) <= 20
+        cell_text = sum(_cell_text(cell) for row in table["rows"] for cell in row)
+        assert cell_text <= CELL_TEXT_BUDGET, f"{cell_text} characters of cell text"
+    for block in blocks:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+        if block["type"] == "context":
+            assert len(block["elements"]) <= 10
+        if block["type"] == "actions":
+            assert len(block["elements"]) <= 25
+            for button in block["elements"]:
+                assert len(button["text"]["text"]) <= 75
+                assert len(button.get("value", "")) <= 2000, "button value"
+                assert len(button["action_id"]) <= 255
+
+
+def mrkdwn_texts(payload: dict) -> list[str]:
+    """Every string Slack reads as mrkdwn: the fallback text and mrkdwn text objects."""
+    found = [payload["text"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload["blocks"])
+    return found
+
+
+def assert_inert(payload: dict) -> None:
+    """No mrkdwn string holds a control sequence except our own dates and user mentions."""
+    for text in mrkdwn_texts(payload):
+        for match in re.finditer(r"<([^>]*)>", text):
+            inside = match.group(1)
+            assert inside.startswith("!date^") or re.fullmatch(r"@[UW][A-Z0-9]+", inside), (
+                f"control sequence <{inside}> in {text!r}"
+            )

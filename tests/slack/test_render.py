@@ -1,0 +1,225 @@
+"""Rendered messages: typical, empty, failing, huge and hostile pages, within Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.query import TaskQuery, decode_query, parse_query
+from bot.core.tasks import ObjectType, Status, Task, TaskPage
+from bot.slack.help import TOPICS, help_reply
+from bot.slack.render import (
+    MAX_TABLE_TASKS,
+    ActionId,
+    apology,
+    escape,
+    fit,
+    problem,
+    task_page,
+)
+from tests.slack.limits import assert_inert, check_message
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+HOSTILE = [
+    "<!channel>",
+    "<!here>",
+    "<@U123>",
+    "<!subteam^S1>",
+    "<http://evil|ok>",
+    "&lt;",
+    "`code`",
+    "*bold* _it_",
+    "line\nbreak",
+]
+
+
+def make_task(n: int, *, path: str | None = None, status: str = "Complete", kind="file", **extra):
+    return Task(
+        task_id=str(1000 + n),
+        object_path=path or f"https://www.example.com/assets/{n}.png",
+        object_type=kind,
+        status=status,
+        progress=100 if status == "Complete" else 40,
+        created=NOW - timedelta(minutes=n),
+        description="Origin Timeout" if status == "Failed" else None,
+        **extra,
+    )
+
+
+def page_of(tasks, *, page=1, size=20, total=None):
+    return TaskPage(tuple(tasks), page, size, len(tasks) if total is None else total, ("r1",))
+
+
+def buttons(payload):
+    actions = [block for block in payload["blocks"] if block["type"] == "actions"]
+    return {element["action_id"]: element for element in actions[0]["elements"]} if actions else {}
+
+
+def table_rows(payload):
+    (table,) = [block for block in payload["blocks"] if block["type"] == "table"]
+    return table["rows"]
+
+
+def test_typical_page_snapshot():
+    query = parse_query("failed www.example.com page:2 size:2", now=NOW)
+    tasks = [make_task(1, status="Failed"), make_task(2, status="Refreshing")]
+    reply = task_page(
+        page_of(tasks, page=2, size=2, total=7),
+        query,
+        age=12,
+        covered=(ObjectType.FILE, ObjectType.DIRECTORY),
+    )
+    payload = reply.payload()
+    check_message(payload)
+    kinds = [block["type"] for block in payload["blocks"]]
+    assert kinds == ["header", "section", "section", "table", "context", "actions"]
+    assert payload["blocks"][0]["text"]["text"] == "Failed tasks · www.example.com"
+    assert "`domain: www.example.com`" in payload["blocks"][1]["text"]["text"]
+    assert "types file, directory" in payload["blocks"][1]["text"]["text"]
+    assert payload["blocks"][2]["text"]["text"] == "*On this page:* ❌ 1 failed · 🔄 1 refreshing"
+    rows = table_rows(payload)
+    assert [cell["text"] for cell in rows[0]] == [
+        "Task ID", "Status", "Progress", "Type", "Object path", "Created", "Reason",
+    ]  # fmt: skip
+    first = rows[1]
+    assert [first[i]["text"] for i in (0, 1, 2, 3, 6)] == [
+        "1001", "❌ Failed", "40%", "file", "Origin timeout",
+    ]  # fmt: skip
+    assert first[4]["text"] == "https://www.example.com/assets/1.png"
+    date = first[5]["elements"][0]["elements"][0]
+    assert date["type"] == "date" and date["timestamp"] == int(
+        (NOW - timedelta(minutes=1)).timestamp()
+    )
+    assert payload["blocks"][4]["elements"][0]["text"] == "Page 2 of 4 · 7 tasks · cached 12 s ago"
+    found = buttons(payload)
+    assert list(found) == [ActionId.PREV, ActionId.NEXT, ActionId.REFRESH, ActionId.SHARE]
+    assert decode_query(found[ActionId.PREV]["value"], now=NOW).page == 1
+    assert decode_query(found[ActionId.NEXT]["value"], now=NOW).page == 3
+    assert decode_query(found[ActionId.REFRESH]["value"], now=NOW) == query
+    assert "Failed tasks" in payload["text"] and "7 tasks" in payload["text"]
+
+
+def test_paging_buttons_only_where_they_lead():
+    one_page = task_page(page_of([make_task(1)]), TaskQuery(), age=0).payload()
+    assert list(buttons(one_page)) == [ActionId.REFRESH, ActionId.SHARE]
+    last = task_page(
+        page_of([make_task(1)], page=3, size=1, total=3), TaskQuery(page=3, size=1), age=0
+    )
+    assert list(buttons(last.payload())) == [ActionId.PREV, ActionId.REFRESH, ActionId.SHARE]
+
+
+def test_empty_page_suggests_a_wider_query():
+    query = parse_query("failed since:1h", now=NOW)
+    payload = task_page(page_of([]), query, age=0).payload()
+    check_message(payload)
+    assert not [block for block in payload["blocks"] if block["type"] == "table"]
+    text = json.dumps(payload)
+    assert "No tasks match" in text and "since:3d" in text and "fewer filters" in text
+
+
+def test_page_past_the_end_says_so():
+    payload = task_page(page_of([], page=9, size=20, total=30), TaskQuery(page=9), age=0).payload()
+    assert "past the end" in json.dumps(payload)
+    assert decode_query(buttons(payload)[ActionId.PREV]["value"], now=NOW).page == 2
+
+
+def test_shared_copy_has_no_buttons_and_names_the_sharer():
+    payload = task_page(page_of([make_task(1)]), TaskQuery(), age=0, shared_by="U0ABC123").payload()
+    check_message(payload)
+    assert not buttons(payload)
+    assert "shared by <@U0ABC123>" in payload["blocks"][-1]["elements"][0]["text"]
+    forged = task_page(page_of([make_task(1)]), TaskQuery(), age=0, shared_by="!channel").payload()
+    assert_inert(forged)
+
+
+@pytest.mark.parametrize("rows", [1, 20, 99])
+def test_huge_pages_of_long_urls_fit(rows):
+    long_path = "https://img.example.com/" + "d/" * 500
+    tasks = [make_task(n, path=long_path[:1024], status="Failed") for n in range(rows)]
+    query = TaskQuery(size=100, object_path=long_path[:1024])
+    payload = task_page(page_of(tasks, size=100, total=5000), query, age=3).payload()
+    check_message(payload)
+    assert len(table_rows(payload)) == rows + 1
+    assert all(len(buttons(payload)[a]["value"]) <= 2000 for a in buttons(payload))
+
+
+def test_rows_that_cannot_fit_are_left_out_with_a_note():
+    giant = [
+        Task(task_id="9" * 200 + str(n), object_path=t.object_path, object_type="x" * 300,
+             status=t.status, progress=100, created=t.created)
+        for n, t in enumerate(make_task(n) for n in range(99))
+    ]  # fmt: skip
+    payload = task_page(page_of(giant, size=99), TaskQuery(size=99), age=0).payload()
+    check_message(payload)
+    shown = len(table_rows(payload)) - 1
+    assert 80 <= shown <= 99  # shortened cells: (nearly) every row still fits
+    if shown < 99:
+        assert f"Only the first {shown} of the 99 tasks" in json.dumps(payload)
+    realistic = [make_task(n, status="Failed") for n in range(99)]
+    wide = task_page(page_of(realistic, size=99), TaskQuery(size=99), age=0).payload()
+    assert len(table_rows(wide)) == 100
+
+
+def test_pages_are_fitted_to_a_slack_table():
+    fitted, note = fit(TaskQuery(size=100))
+    assert fitted.size == MAX_TABLE_TASKS == 99 and "99" in note
+    assert fit(TaskQuery(size=50)) == (TaskQuery(size=50), None)
+    payload = task_page(page_of([make_task(1)], size=99), fitted, age=0, note=note).payload()
+    assert note in json.dumps(payload, ensure_ascii=False)
+
+
+def test_rows_are_dropped_only_when_nothing_else_helps(monkeypatch):
+    import bot.slack.render as render
+
+    monkeypatch.setattr(render, "TABLE_TEXT_BUDGET", 1200)
+    tasks = [make_task(n, status="Failed") for n in range(30)]
+    payload = render.task_page(page_of(tasks, size=30), TaskQuery(size=30), age=0).payload()
+    check_message(payload)
+    shown = len(table_rows(payload)) - 1
+    assert 0 < shown < 30
+    assert f"Only the first {shown} of the 30 tasks" in json.dumps(payload)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_paths_and_domains_are_literal_everywhere(hostile):
+    path = f"https://x.example.com/{hostile}/a.png"
+    tasks = [make_task(1, path=path, status="Failed")]
+    query = TaskQuery(object_path=path, resource_group=None)
+    payload = task_page(page_of(tasks), query, age=0).payload()
+    check_message(payload)
+    assert_inert(payload)
+    assert table_rows(payload)[1][4]["text"] == path  # raw_text cells are literal already
+    assert escape(hostile) in payload["blocks"][1]["text"]["text"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_words_in_errors_and_help_are_inert(hostile):
+    assert_inert(problem(f"`status: {hostile}` — did you mean `failed`?").payload())
+    assert_inert(help_reply(unknown=hostile).payload())
+    assert_inert(help_reply(topic=hostile).payload())
+
+
+def test_help_groups_every_topic_and_single_topics():
+    full = help_reply().payload()
+    check_message(full)
+    text = json.dumps(full)
+    for title, _ in TOPICS.values():
+        assert title in text
+    assert "/cdn failed" in text and "/cdn subscribe" in text
+    single = help_reply("time").payload()
+    assert "since:30m" in json.dumps(single) and "Find tasks" not in json.dumps(single)
+    assert "I don't know `banana`" in json.dumps(help_reply(unknown="banana").payload())
+
+
+def test_apology_carries_the_error_id():
+    payload = apology("E-1234").payload()
+    check_message(payload)
+    assert "E-1234" in payload["text"]
+
+
+def test_statuses_all_have_emoji():
+    for status in Status:
+        page = page_of([make_task(1, status=status.value)])
+        check_message(task_page(page, TaskQuery(), age=0).payload())

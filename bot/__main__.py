@@ -1,6 +1,7 @@
 """Composition root: the only place that reads the environment and starts servers.
 
-python -m bot              run the bot on the configured (or embedded) defaults
+python -m bot              run the bot: Socket Mode, HTTP mode, or (no Slack) the CDN check
+python -m bot query "…"    run a task query from the terminal, as /cdn would
 python -m bot emulator …   run only the CDN API emulator
 """
 
@@ -12,7 +13,10 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from aiohttp import web
 
 from bot import console, wording
 from bot.cdn.cache import CachedReads, ResponseCache
@@ -21,19 +25,37 @@ from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.fetch import fetch_tasks
 from bot.cdn.limiter import RateLimiter
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, slack_mode
+from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
-from bot.core.tasks import TaskListRequest
+from bot.core.tasks import ObjectType, TaskListRequest
 from bot.errors import BotError, InvalidQuery
+from bot.slack.app import SocketConnection, create_app, health_route, web_application
+from bot.slack.replies import Services
 
 log = logging.getLogger("bot")
 
 DEMO_TASKS = 400
 
 
+@dataclass(frozen=True)
+class Cdn:
+    """The CDN side as the rest of the bot sees it."""
+
+    reads: CachedReads
+    emulated: bool
+    fan_out: tuple[ObjectType, ...]
+
+    async def find_tasks(self, query: TaskQuery, *, fresh: bool = False) -> Answer:
+        """Answer a task query now (the TaskFinder the Slack side uses)."""
+        return await fetch_tasks(
+            self.reads, query, now=datetime.now(UTC), fan_out=self.fan_out, fresh=fresh
+        )
+
+
 @contextlib.asynccontextmanager
-async def open_cdn(settings: Settings) -> AsyncIterator[CachedReads]:
-    """The cached CDN reads for the configured account, or for an embedded emulator."""
+async def open_cdn(settings: Settings) -> AsyncIterator[Cdn]:
+    """The configured account's CDN API, or an embedded emulator when there is none."""
     credentials = resolve_credentials(settings)
     endpoint = settings.cdn_endpoint
     emulator: Emulator | None = None
@@ -50,38 +72,85 @@ async def open_cdn(settings: Settings) -> AsyncIterator[CachedReads]:
             config.access_key_id,
             DEMO_TASKS,
         )
-    limiter = RateLimiter(rates={"DescribeRefreshTasks": settings.cdn_qps})
     client = CdnClient(
         endpoint=endpoint,
         credentials=credentials,
-        limiter=limiter,
+        limiter=RateLimiter(rates={"DescribeRefreshTasks": settings.cdn_qps}),
         signature_version=settings.cdn_signature_version,
         connect_timeout=settings.cdn_connect_timeout,
         read_timeout=settings.cdn_read_timeout,
         retry=RetryPolicy(max_retries=settings.cdn_max_retries),
     )
+    cache = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
     try:
-        yield CachedReads(
-            client, ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
-        )
+        yield Cdn(CachedReads(client, cache), emulator is not None, settings.fan_out)
     finally:
         await client.aclose()
         if emulator is not None:
             await emulator.stop()
 
 
-async def _run_bot(settings: Settings) -> None:
-    async with open_cdn(settings) as cdn:
-        quota = (await cdn.describe_refresh_quota()).value
-        page = (await cdn.describe_refresh_tasks(TaskListRequest(page_size=1))).value
-        log.info(
-            "CDN API reachable: %d tasks in the last 3 days; %d of %d URL refreshes left today",
-            page.total_count,
-            quota.url_remain,
-            quota.url_quota,
-        )
-        log.info("No Slack listeners in this version yet; serving the CDN layer until stopped")
+async def _check_cdn(cdn: Cdn) -> None:
+    quota = (await cdn.reads.describe_refresh_quota()).value
+    page = (await cdn.reads.describe_refresh_tasks(TaskListRequest(page_size=1))).value
+    log.info(
+        "CDN API reachable: %d tasks in the last 3 days; %d of %d URL refreshes left today",
+        page.total_count,
+        quota.url_remain,
+        quota.url_quota,
+    )
+
+
+async def _serve_http(app: web.Application, host: str, port: int, what: str) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("%s listening on http://%s:%d", what, host, port)
+    try:
         await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _run_bot(settings: Settings) -> None:
+    mode = slack_mode(settings)  # a half-configured Slack fails before anything starts
+    async with open_cdn(settings) as cdn:
+        await _check_cdn(cdn)
+        services = Services(find_tasks=cdn.find_tasks)
+        cloud = "emulator" if cdn.emulated else "alibaba"
+        if mode is None:
+            log.warning(
+                "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                "(HTTP mode) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode). "
+                "Serving the CDN layer only until stopped."
+            )
+            await asyncio.Event().wait()
+        elif mode == "http":
+            app = create_app(settings, services)
+
+            async def http_health() -> dict[str, object]:
+                return {"ok": True, "mode": "http", "cdn": cloud}
+
+            await _serve_http(
+                web_application(app, http_health), settings.host, settings.port, "Slack HTTP mode"
+            )
+        else:
+            app = create_app(settings, services, socket_mode=True)
+            assert settings.slack_app_token is not None
+            socket = SocketConnection(app, settings.slack_app_token.get_secret_value())
+            await socket.open()
+            log.info("Slack Socket Mode connected")
+
+            async def socket_health() -> dict[str, object]:
+                connected = await socket.connected()
+                return {"ok": connected, "mode": "socket", "cdn": cloud, "connected": connected}
+
+            health_app = web.Application()
+            health_app.router.add_get("/healthz", health_route(socket_health))
+            try:
+                await _serve_http(health_app, settings.host, settings.port, "Health check")
+            finally:
+                await socket.close()
 
 
 async def _run_query(settings: Settings, text: str, *, as_json: bool) -> int:
@@ -100,7 +169,7 @@ async def _run_query(settings: Settings, text: str, *, as_json: bool) -> int:
         )
         return 2
     async with open_cdn(settings) as cdn:
-        answer = await fetch_tasks(cdn, command, now=datetime.now(UTC), fan_out=settings.fan_out)
+        answer = await cdn.find_tasks(command)
     print(console.as_json(answer) if as_json else console.table(answer, tz))
     return 0
 

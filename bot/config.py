@@ -58,9 +58,43 @@ class Settings(BaseSettings):
         return tuple(ObjectType(name.strip()) for name in self.cdn_fanout_types.split(","))
 
     port: int = Field(default=3000, ge=0, le=65535)
+    host: str = "0.0.0.0"  # a web process must be reachable by its router
     database_url: str = "sqlite:///cdn-task-bot.db"
     watch_interval: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
+
+
+SlackMode = Literal["socket", "http"]
+
+
+def slack_mode(settings: Settings) -> SlackMode | None:
+    """How to reach Slack (None: not configured); a half setup says what is missing."""
+    bot, secret, app = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+    )
+    if not (bot or secret or app):
+        return None
+    if bot is None:
+        raise ConfigurationError(
+            "SLACK_BOT_TOKEN", "is missing: copy the xoxb- token from OAuth & Permissions"
+        )
+    if not bot.get_secret_value().startswith("xoxb-"):
+        raise ConfigurationError("SLACK_BOT_TOKEN", "must be a bot token starting with xoxb-")
+    if app is not None:
+        if not app.get_secret_value().startswith("xapp-"):
+            raise ConfigurationError(
+                "SLACK_APP_TOKEN", "must be an app-level token starting with xapp-"
+            )
+        return "socket"
+    if secret is None:
+        raise ConfigurationError(
+            "SLACK_SIGNING_SECRET",
+            "is missing: HTTP mode needs the signing secret from Basic Information "
+            "(or set SLACK_APP_TOKEN for Socket Mode)",
+        )
+    return "http"
 
 
 def load_settings() -> Settings:

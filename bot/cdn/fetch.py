@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.cdn.cache import Cached, CachedReads
 from bot.cdn.limiter import Priority
-from bot.core.plan import DEFAULT_FAN_OUT, IdLookup, Plan, merge_pages, plan_calls
+from bot.core.plan import DEFAULT_FAN_OUT, Answer, IdLookup, merge_pages, plan_calls
 from bot.core.query import TaskQuery
 from bot.core.tasks import ObjectType, TaskListRequest, TaskPage
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A page of tasks, the plan behind it, and how old its oldest part is (0 = all live)."""
-
-    page: TaskPage
-    plan: Plan
-    age: float
-
-    @property
-    def live(self) -> bool:
-        """True when every part was fetched just now."""
-        return self.age == 0
 
 
 async def fetch_tasks(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.core.query import TaskQuery
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Task, TaskListRequest, TaskPage
@@ -51,6 +52,36 @@ class Plan:
     query: TaskQuery
     strategy: Strategy
     calls: tuple[Call, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A page of tasks, the plan behind it, and how old its oldest part is (0 = all live)."""
+
+    page: TaskPage
+    plan: Plan
+    age: float
+
+    @property
+    def live(self) -> bool:
+        """True when every part was fetched just now."""
+        return self.age == 0
+
+    @property
+    def covered(self) -> tuple[ObjectType, ...]:
+        """The task types a merged (fanned-out) answer looked at; empty otherwise."""
+        if self.plan.strategy is not Strategy.MERGE:
+            return ()
+        kinds = (call.object_type for call in self.plan.calls if isinstance(call, TaskListRequest))
+        return tuple(dict.fromkeys(kind for kind in kinds if kind is not None))
+
+
+class TaskFinder(Protocol):
+    """Whatever answers task queries (the CDN client behind its cache, in production)."""
+
+    async def __call__(self, query: TaskQuery, *, fresh: bool = False) -> Answer:
+        """The page `query` asks for; `fresh` skips cached answers."""
+        ...
 
 
 def _window(query: TaskQuery, now: datetime) -> tuple[datetime | None, datetime | None]:

@@ -1,0 +1,53 @@
+"""Buttons on task pages: ◀ Prev, Next ▶ and Refresh replace the message; Share posts a copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.query import TaskQuery, decode_query
+from bot.slack.render import ActionId
+from bot.slack.replies import Services, send, task_reply
+
+
+def register(app: AsyncApp, *, services: Services) -> None:
+    """Attach the button listeners."""
+
+    async def query_of(
+        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> TaskQuery:
+        user_id = body.get("user", {}).get("id", "")
+        tz = await services.timezones.of(client, user_id)
+        return decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
+
+    @app.action(ActionId.PREV.value)
+    @app.action(ActionId.NEXT.value)
+    @app.action(ActionId.REFRESH.value)
+    async def turn_page(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        query = await query_of(body, action, client)
+        fresh = action.get("action_id") == ActionId.REFRESH
+        reply = await task_reply(services, query, fresh=fresh)
+        await send(respond, reply, replace_original=True)
+
+    @app.action(ActionId.SHARE.value)
+    async def share(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        query = await query_of(body, action, client)
+        sharer = str(body.get("user", {}).get("id", ""))
+        reply = await task_reply(services, query, shared_by=sharer)
+        await send(respond, reply, response_type="in_channel", replace_original=False)

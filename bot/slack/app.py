@@ -1,0 +1,95 @@
+"""The Bolt app: listeners registered explicitly, one error handler, and the HTTP surface."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import wording
+from bot.config import Settings
+from bot.errors import BotError, UserInputError
+from bot.slack import actions, commands, render
+from bot.slack.replies import Services, send
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+async def _on_error(error: Exception, respond: AsyncRespond | None = None) -> None:
+    """Every listener failure ends here: words for known errors, an apology with an id else."""
+    if isinstance(error, BotError):
+        level = logging.INFO if isinstance(error, UserInputError) else logging.WARNING
+        log.log(level, "answered with an error: %r", error)
+        reply = render.problem(wording.describe(error))
+    else:
+        error_id = uuid.uuid4().hex[:8]
+        log.error("unexpected error %s", error_id, exc_info=error)
+        reply = render.apology(error_id)
+    if respond is not None:
+        await send(respond, reply, response_type="ephemeral", replace_original=False)
+
+
+def create_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> AsyncApp:
+    """The Bolt app for the configured workspace; the Web API base is SLACK_API_URL."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        # Socket Mode connections are authenticated by the app token instead of signatures.
+        request_verification_enabled=not socket_mode,
+        raise_error_for_unhandled_request=False,
+    )
+    app.error(_on_error)
+    commands.register(app, services=services)
+    actions.register(app, services=services)
+    return app
+
+
+Health = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def health_route(health: Health) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """GET /healthz: the report as JSON, 503 when it is not ok. It never holds secrets."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        report = await health()
+        return web.json_response(report, status=200 if report.get("ok") else 503)
+
+    return healthz
+
+
+def web_application(app: AsyncApp, health: Health) -> web.Application:
+    """HTTP mode: Slack's requests at POST /slack/events, a health check at GET /healthz."""
+    application = app.web_app(path=EVENTS_PATH)
+    application.router.add_get("/healthz", health_route(health))
+    return application
+
+
+class SocketConnection:
+    """Socket Mode: one WebSocket to Slack, opened with the app-level token."""
+
+    def __init__(self, app: AsyncApp, app_token: str) -> None:
+        self._handler = AsyncSocketModeHandler(app, app_token)
+
+    async def open(self) -> None:
+        """Ask Slack for a WebSocket URL and connect; events flow from then on."""
+        await self._handler.connect_async()  # type: ignore[no-untyped-call]
+
+    async def connected(self) -> bool:
+        """Whether the WebSocket is up right now."""
+        return bool(await self._handler.client.is_connected())
+
+    async def close(self) -> None:
+        """Disconnect."""
+        await self._handler.close_async()  # type: ignore[no-untyped-call]

@@ -1,0 +1,38 @@
+"""The `/cdn` slash command: ack at once, parse, answer through response_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.query import Help, TaskQuery, parse_query
+from bot.slack import render
+from bot.slack.help import help_reply
+from bot.slack.replies import Services, send, task_reply
+
+COMMAND = "/cdn"
+NOT_YET = (
+    "Channel subscriptions are not available in this version yet; "
+    "`/cdn status:failed` shows failed tasks meanwhile."
+)
+
+
+def register(app: AsyncApp, *, services: Services) -> None:
+    """Attach the /cdn listener."""
+
+    @app.command(COMMAND)
+    async def cdn(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        tz = await services.timezones.of(client, command.get("user_id", ""))
+        parsed = parse_query(command.get("text", ""), now=services.clock(), tz=tz)
+        if isinstance(parsed, Help):
+            reply = help_reply(parsed.topic, unknown=parsed.unknown)
+        elif isinstance(parsed, TaskQuery):
+            reply = await task_reply(services, parsed)
+        else:
+            reply = render.notice(NOT_YET)
+        await send(respond, reply)

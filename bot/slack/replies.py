@@ -1,0 +1,60 @@
+"""From a query to a delivered reply: ask the task finder, render, send through response_url."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.core.plan import TaskFinder
+from bot.core.query import TaskQuery
+from bot.slack import render
+from bot.slack.people import Timezones
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the Slack listeners need from the rest of the bot."""
+
+    find_tasks: TaskFinder
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    timezones: Timezones = field(default_factory=Timezones)
+
+
+async def task_reply(
+    services: Services, query: TaskQuery, *, fresh: bool = False, shared_by: str | None = None
+) -> render.Reply:
+    """The rendered answer to `query`."""
+    query, note = render.fit(query)
+    answer = await services.find_tasks(query, fresh=fresh)
+    return render.task_page(
+        answer.page,
+        query,
+        age=answer.age,
+        covered=answer.covered,
+        shared_by=shared_by,
+        note=note,
+    )
+
+
+async def send(respond: AsyncRespond, reply: render.Reply, **options: Any) -> bool:
+    """Deliver `reply` via response_url; a refusal or a dead URL is logged, never raised."""
+    options.setdefault("response_type", "ephemeral")
+    try:
+        answer = await respond(**reply.payload(), unfurl_links=False, unfurl_media=False, **options)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("response_url unreachable: %s", exc)
+        return False
+    if answer.status_code != 200:
+        log.warning(
+            "response_url refused the reply: HTTP %s %s", answer.status_code, answer.body[:200]
+        )
+        return False
+    return True

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import tzinfo
 
-from bot.cdn.fetch import Answer
 from bot.core.display import progress_text, shorten_middle
+from bot.core.plan import Answer
 from bot.core.tasks import Task
 from bot.core.timeframe import shown
 

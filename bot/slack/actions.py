@@ -8,8 +8,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.query import TaskQuery, decode_query
-from bot.slack.render import ActionId
-from bot.slack.replies import Services, send, task_reply
+from bot.slack.render import ActionId, Reply
+from bot.slack.replies import Services, deliver, task_reply
 
 
 def register(app: AsyncApp, *, services: Services) -> None:
@@ -22,6 +22,16 @@ def register(app: AsyncApp, *, services: Services) -> None:
         tz = await services.timezones.of(client, user_id)
         return decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
 
+    async def page(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
+        query = await query_of(body, action, client)
+        fresh = action.get("action_id") == ActionId.REFRESH
+        return await task_reply(services, query, fresh=fresh)
+
+    async def copy(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
+        query = await query_of(body, action, client)
+        sharer = str(body.get("user", {}).get("id", ""))
+        return await task_reply(services, query, shared_by=sharer)
+
     @app.action(ActionId.PREV.value)
     @app.action(ActionId.NEXT.value)
     @app.action(ActionId.REFRESH.value)
@@ -33,10 +43,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        query = await query_of(body, action, client)
-        fresh = action.get("action_id") == ActionId.REFRESH
-        reply = await task_reply(services, query, fresh=fresh)
-        await send(respond, reply, replace_original=True)
+        await deliver(respond, page(body, action, client), replace_original=True)
 
     @app.action(ActionId.SHARE.value)
     async def share(
@@ -47,7 +54,5 @@ def register(app: AsyncApp, *, services: Services) -> None:
         client: AsyncWebClient,
     ) -> None:
         await ack()
-        query = await query_of(body, action, client)
-        sharer = str(body.get("user", {}).get("id", ""))
-        reply = await task_reply(services, query, shared_by=sharer)
-        await send(respond, reply, response_type="in_channel", replace_original=False)
+        work = copy(body, action, client)
+        await deliver(respond, work, response_type="in_channel", replace_original=False)

@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import wording
 from bot.config import Settings
-from bot.errors import BotError, UserInputError
-from bot.slack import actions, commands, render
-from bot.slack.replies import Services, send
+from bot.slack import actions, commands
+from bot.slack.replies import Services, report_error
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
-
-
-async def _on_error(error: Exception, respond: AsyncRespond | None = None) -> None:
-    """Every listener failure ends here: words for known errors, an apology with an id else."""
-    if isinstance(error, BotError):
-        level = logging.INFO if isinstance(error, UserInputError) else logging.WARNING
-        log.log(level, "answered with an error: %r", error)
-        reply = render.problem(wording.describe(error))
-    else:
-        error_id = uuid.uuid4().hex[:8]
-        log.error("unexpected error %s", error_id, exc_info=error)
-        reply = render.apology(error_id)
-    if respond is not None:
-        await send(respond, reply, response_type="ephemeral", replace_original=False)
 
 
 def create_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> AsyncApp:
@@ -50,7 +33,7 @@ def create_app(settings: Settings, services: Services, *, socket_mode: bool = Fa
         request_verification_enabled=not socket_mode,
         raise_error_for_unhandled_request=False,
     )
-    app.error(_on_error)
+    app.error(report_error)
     commands.register(app, services=services)
     actions.register(app, services=services)
     return app

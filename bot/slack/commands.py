@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.query import Help, TaskQuery, parse_query
 from bot.slack import render
 from bot.slack.help import help_reply
-from bot.slack.replies import Services, send, task_reply
+from bot.slack.replies import Services, deliver, task_reply
 
 COMMAND = "/cdn"
 NOT_YET = (
@@ -27,12 +27,13 @@ def register(app: AsyncApp, *, services: Services) -> None:
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
+        await deliver(respond, answer(command, client))
+
+    async def answer(command: dict[str, Any], client: AsyncWebClient) -> render.Reply:
         tz = await services.timezones.of(client, command.get("user_id", ""))
         parsed = parse_query(command.get("text", ""), now=services.clock(), tz=tz)
         if isinstance(parsed, Help):
-            reply = help_reply(parsed.topic, unknown=parsed.unknown)
-        elif isinstance(parsed, TaskQuery):
-            reply = await task_reply(services, parsed)
-        else:
-            reply = render.notice(NOT_YET)
-        await send(respond, reply)
+            return help_reply(parsed.topic, unknown=parsed.unknown)
+        if isinstance(parsed, TaskQuery):
+            return await task_reply(services, parsed)
+        return render.notice(NOT_YET)

@@ -216,7 +216,12 @@ def _buttons(query: TaskQuery, page: TaskPage) -> ActionsBlock:
 
 
 def _freshness(age: float) -> str:
-    return "live" if age < 1 else f"cached {age:.0f} s ago"
+    # Age is exactly 0 for an answer fetched for this very reply.
+    if age == 0:
+        return "live"
+    if age < 1:
+        return "cached just now"
+    return f"cached {age:.0f} s ago" if age < 120 else f"cached {age / 60:.0f} min ago"
 
 
 def task_page(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot import wording
 from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery
+from bot.errors import BotError, UserInputError
 from bot.slack import render
 from bot.slack.people import Timezones
 
@@ -42,6 +45,34 @@ async def task_reply(
         shared_by=shared_by,
         note=note,
     )
+
+
+async def report_error(error: Exception, respond: AsyncRespond | None = None) -> None:
+    """The one error handler: words for known errors, an apology with a logged id otherwise."""
+    if isinstance(error, BotError):
+        level = logging.INFO if isinstance(error, UserInputError) else logging.WARNING
+        log.log(level, "answered with an error: %r", error)
+        reply = render.problem(wording.describe(error))
+    else:
+        error_id = uuid.uuid4().hex[:8]
+        log.error("unexpected error %s", error_id, exc_info=error)
+        reply = render.apology(error_id)
+    if respond is not None:
+        await send(respond, reply, response_type="ephemeral", replace_original=False)
+
+
+async def deliver(respond: AsyncRespond, work: Awaitable[render.Reply], **options: Any) -> None:
+    """Send what `work` produces after ack(); its failure goes to `report_error`.
+
+    Failures must not reach Bolt from here: when a listener raises within ~10 ms of ack(),
+    Bolt's asyncio runner clears the ack again and answers Slack 404 after three seconds.
+    """
+    try:
+        reply = await work
+    except Exception as error:
+        await report_error(error, respond)
+        return
+    await send(respond, reply, **options)
 
 
 async def send(respond: AsyncRespond, reply: render.Reply, **options: Any) -> bool:

@@ -1,0 +1,72 @@
+"""The bot's HTTP app on 127.0.0.1:0, wired to the emulator and the fake Slack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.cdn.cache import CachedReads, ResponseCache
+from bot.cdn.emulator.demo import seed_history
+from bot.cdn.fetch import fetch_tasks
+from bot.config import Settings
+from bot.slack.app import create_app, web_application
+from bot.slack.replies import Services
+from tests.conftest import make_client
+from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.stop()
+
+
+def slack_settings(slack: FakeSlack, **extra) -> Settings:
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        **extra,
+    )
+
+
+@dataclass
+class RunningBot:
+    url: str
+    slack: FakeSlack
+    http: httpx.AsyncClient
+
+    async def post(self, body: bytes, **header_options) -> httpx.Response:
+        return await self.http.post(
+            f"{self.url}/slack/events", content=body, headers=signed_headers(body, **header_options)
+        )
+
+
+@pytest.fixture
+async def running_bot(emulator, clock, fake_slack) -> AsyncIterator[RunningBot]:
+    seed_history(emulator.ledger, 120, now=clock())
+    async with make_client(emulator, clock) as cdn:
+        reads = CachedReads(cdn, ResponseCache(ttl=60))
+
+        async def find_tasks(query, *, fresh=False):
+            return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
+
+        services = Services(find_tasks=find_tasks, clock=clock)
+        app = create_app(slack_settings(fake_slack), services)
+
+        async def health():
+            return {"ok": True, "mode": "http", "cdn": "emulator"}
+
+        runner = web.AppRunner(web_application(app, health), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with httpx.AsyncClient(timeout=10) as http:
+            yield RunningBot(url, fake_slack, http)
+        await runner.cleanup()

@@ -1,0 +1,201 @@
+"""A local stand-in for Slack: Web API methods, response_url receivers and Socket Mode.
+
+Everything it receives is recorded; tests wait on conditions, never on the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import WSMsgType, web
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+
+
+def signed_headers(body: bytes, *, secret: str = SIGNING_SECRET, at: float | None = None):
+    """The headers Slack adds to a request it sends to the app."""
+    stamp = str(int(time.time() if at is None else at))
+    base = b"v0:" + stamp.encode() + b":" + body
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+class FakeSlack:
+    """Web API under /api/, response_url receivers under /respond/<id>, Socket Mode at /socket."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.api_calls: list[tuple[str, dict[str, Any]]] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []
+        self.respond_status = 200
+        self.timezones = {"U0ANA1234": ("Asia/Shanghai", 28800)}
+        self.users_info_gate: asyncio.Event | None = None
+        self.socket_acks: list[dict[str, Any]] = []
+        self._sockets: list[web.WebSocketResponse] = []
+        self._changed = asyncio.Condition()
+        self._hooks = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        for socket in self._sockets:
+            await socket.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    # -- what tests use ---------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def new_response_url(self) -> str:
+        return f"{self.url}/respond/{next(self._hooks)}"
+
+    async def wait_for(self, found: Callable[[], Any], *, timeout: float = 15) -> Any:
+        """Wait until `found()` returns something truthy, re-checking on every new request."""
+
+        async def watch() -> Any:
+            async with self._changed:
+                while not (result := found()):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(watch(), timeout)
+
+    async def response_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
+        hook = response_url.rsplit("/", 1)[1]
+
+        def bodies() -> list[dict[str, Any]]:
+            sent = [body for name, body in self.responses if name == hook]
+            return sent if len(sent) >= count else []
+
+        return await self.wait_for(bodies)
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        return [body for name, body in self.api_calls if name == method]
+
+    async def send_over_socket(self, envelope: dict[str, Any]) -> None:
+        socket = await self.wait_for(lambda: self._sockets[-1] if self._sockets else None)
+        await socket.send_json(envelope)
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    async def _note(self, record: Callable[[], None]) -> None:
+        async with self._changed:
+            record()
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            body.update(await request.json())
+        elif request.can_read_body:
+            body.update({k: str(v) for k, v in (await request.post()).items()})
+        await self._note(lambda: self.api_calls.append((method, body)))
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "cdn"}
+            )
+        if method == "users.info":
+            if self.users_info_gate is not None:
+                await self.users_info_gate.wait()
+            user = str(body.get("user", ""))
+            if user not in self.timezones:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            name, offset = self.timezones[user]
+            return web.json_response(
+                {"ok": True, "user": {"id": user, "tz": name, "tz_offset": offset}}
+            )
+        if method == "apps.connections.open":
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"})
+        if method == "chat.postMessage":
+            return web.json_response(
+                {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}"}
+            )
+        return web.json_response({"ok": False, "error": "unknown_method"})
+
+    @property
+    def _port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        hook = request.match_info["hook"]
+        body = await request.json()
+        await self._note(lambda: self.responses.append((hook, body)))
+        if self.respond_status != 200:
+            return web.Response(status=self.respond_status, text="expired_url")
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        await self._note(lambda: self._sockets.append(socket))
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                data = json.loads(message.data)
+                await self._note(lambda data=data: self.socket_acks.append(data))
+        return socket
+
+
+def slash_command(text: str, *, response_url: str, user: str = "U0ANA1234") -> bytes:
+    """The form body Slack sends for `/cdn <text>`."""
+    return urlencode(
+        {
+            "command": "/cdn",
+            "text": text,
+            "user_id": user,
+            "user_name": "ana",
+            "channel_id": "C1",
+            "channel_name": "ops",
+            "team_id": "T1",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+            "token": "legacy",
+        }
+    ).encode()
+
+
+def button_click(action: dict[str, Any], *, response_url: str, user: str = "U0ANA1234") -> bytes:
+    """The form body Slack sends when someone clicks `action` on an ephemeral message."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "ana", "team_id": "T1"},
+        "team": {"id": "T1", "domain": "example"},
+        "channel": {"id": "C1", "name": "ops"},
+        "container": {"type": "message", "is_ephemeral": True, "channel_id": "C1"},
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "actions": [{**action, "block_id": "b1", "action_ts": f"{time.time():.6f}"}],
+        "api_app_id": "A1",
+        "token": "legacy",
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()

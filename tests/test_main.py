@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
 import time
 
+import httpx
 import pytest
 
 from bot.cdn.client import CdnClient
@@ -238,3 +241,66 @@ def test_query_command_refuses_bad_filters_clearly(tmp_path, filters, message):
 def test_query_help_lists_the_filters(tmp_path):
     status, output = Running("query", "help", env={"HOME": str(tmp_path)}).finish()
     assert status == 0 and "status:complete|refreshing|failed|pending" in output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_http_mode_end_to_end(tmp_path):
+    from tests.slack.fake_slack import (
+        BOT_TOKEN,
+        SIGNING_SECRET,
+        FakeSlack,
+        signed_headers,
+        slash_command,
+    )
+
+    slack = FakeSlack()
+    await slack.start()
+    port = free_port()
+    bot = Running(
+        env={
+            "HOME": str(tmp_path),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+        }
+    )
+    try:
+        await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            health = await http.get("/healthz")
+            assert health.json() == {"ok": True, "mode": "http", "cdn": "emulator"}
+            hook = slack.new_response_url()
+            body = slash_command("failed size:3", response_url=hook)
+            acked = await http.post("/slack/events", content=body, headers=signed_headers(body))
+            assert acked.status_code == 200
+            (reply,) = await slack.response_to(hook)
+    finally:
+        await asyncio.to_thread(bot.stop)
+        await slack.stop()
+    table = next(block for block in reply["blocks"] if block["type"] == "table")
+    assert len(table["rows"]) == 4 and all(
+        row[1]["text"] == "❌ Failed" for row in table["rows"][1:]
+    )
+    assert SIGNING_SECRET not in "".join(bot.seen) and BOT_TOKEN not in "".join(bot.seen)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-1", "SLACK_SIGNING_SECRET": "s"}, "xoxb-"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "xapp-"),
+    ],
+)
+def test_half_configured_slack_says_what_is_missing(tmp_path, env, named):
+    status, output = Running(env={"HOME": str(tmp_path), **env}).finish()
+    assert status == 1 and named in output
+    assert "built-in CDN emulator" not in output  # refused before anything started

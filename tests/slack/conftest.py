@@ -28,12 +28,13 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 def slack_settings(slack: FakeSlack, **extra) -> Settings:
-    return Settings(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack.api_url,
+    values = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack.api_url,
         **extra,
-    )
+    }
+    return Settings(**values)
 
 
 @dataclass

@@ -1,0 +1,54 @@
+"""Socket Mode: the app opens a WebSocket at a fake apps.connections.open and answers over it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from bot.cdn.cache import CachedReads, ResponseCache
+from bot.cdn.fetch import fetch_tasks
+from bot.slack.app import SocketConnection, create_app
+from bot.slack.replies import Services
+from tests.conftest import make_client
+from tests.slack.conftest import slack_settings
+from tests.slack.fake_slack import APP_TOKEN, slash_command
+from tests.slack.limits import check_message
+
+
+async def test_socket_mode_answers_a_command(emulator, clock, fake_slack):
+    emulator.ledger.create(["https://s.example.com/a.js"], "file", clock())
+    async with make_client(emulator, clock) as cdn:
+        reads = CachedReads(cdn, ResponseCache(ttl=0))
+
+        async def find_tasks(query, *, fresh=False):
+            return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
+
+        settings = slack_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
+        app = create_app(settings, Services(find_tasks=find_tasks, clock=clock), socket_mode=True)
+        socket = SocketConnection(app, APP_TOKEN)
+        await socket.open()
+        try:
+            assert await socket.connected()
+            opened = fake_slack.calls_of("apps.connections.open")
+            assert len(opened) == 1
+            hook = fake_slack.new_response_url()
+            form = dict(parse_qsl(slash_command("s.example.com", response_url=hook).decode()))
+            await fake_slack.send_over_socket(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": form,
+                }
+            )
+            ack = await fake_slack.wait_for(
+                lambda: next(
+                    (a for a in fake_slack.socket_acks if a.get("envelope_id") == "env-1"), None
+                )
+            )
+            assert ack["envelope_id"] == "env-1"
+            (reply,) = await fake_slack.response_to(hook)
+        finally:
+            await socket.close()
+    check_message(reply)
+    rows = next(block for block in reply["blocks"] if block["type"] == "table")["rows"]
+    assert rows[1][4]["text"] == "https://s.example.com/a.js"

@@ -37,8 +37,9 @@ layers: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)  ## client benchmark against the emulator (prints numbers)
+bench: $(STAMP)  ## benchmarks against the emulator (they print numbers; see benchmarks/README.md)
 	$(BIN)/python benchmarks/client.py
+	$(BIN)/python benchmarks/slack.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

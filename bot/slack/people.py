@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,6 +31,9 @@ class Timezones:
             # Without users:read (or for an unknown user) times are read as UTC.
             log.info("users.info for %s failed (%s); using UTC", user_id, exc.response.get("error"))
             found: tzinfo = UTC
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("users.info unreachable (%s); reading times as UTC this once", exc)
+            return UTC
         else:
             user = answer.get("user") or {}
             found = _zone(user.get("tz"), user.get("tz_offset"))

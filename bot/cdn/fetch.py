@@ -10,7 +10,8 @@ from bot.cdn.cache import Cached, CachedReads
 from bot.cdn.limiter import Priority
 from bot.core.plan import DEFAULT_FAN_OUT, Answer, IdLookup, merge_pages, plan_calls
 from bot.core.query import TaskQuery
-from bot.core.tasks import ObjectType, TaskListRequest, TaskPage
+from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Status, Task, TaskListRequest, TaskPage
+from bot.core.watch import WATCHED_TYPES
 
 
 async def fetch_tasks(
@@ -35,3 +36,37 @@ async def fetch_tasks(
     answers = await asyncio.gather(*(run(call) for call in plan.calls))
     page = merge_pages(plan, [answer.value for answer in answers])
     return Answer(page, plan, max((answer.age for answer in answers), default=0.0))
+
+
+async def failed_tasks(
+    reads: CachedReads,
+    *,
+    start: datetime,
+    end: datetime,
+    types: Sequence[ObjectType] = WATCHED_TYPES,
+) -> list[Task]:
+    """Every failed task created in [start, end], one paged stream per type, as a background
+    caller: the number of calls depends on the failures, never on who is subscribed."""
+
+    async def stream(kind: ObjectType) -> list[Task]:
+        found: list[Task] = []
+        number = 1
+        while True:
+            request = TaskListRequest(
+                object_type=kind,
+                status=Status.FAILED,
+                start_time=start,
+                end_time=end,
+                page_number=number,
+                page_size=MAX_PAGE_SIZE,
+            )
+            cached = await reads.describe_refresh_tasks(
+                request, fresh=True, priority=Priority.BACKGROUND
+            )
+            found += cached.value.tasks
+            if number * MAX_PAGE_SIZE >= cached.value.total_count or not cached.value.tasks:
+                return found
+            number += 1
+
+    streams = await asyncio.gather(*(stream(kind) for kind in dict.fromkeys(types)))
+    return [task for tasks in streams for task in tasks]

@@ -1,0 +1,148 @@
+"""Failure notifications, decided purely: which failed tasks each channel still has to hear of,
+and how far the watcher may move its high-water mark without losing any of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.tasks import ObjectType, Task
+from bot.core.timeframe import HISTORY
+
+# Every type a refresh or prefetch can fail as; one upstream stream each.
+WATCHED_TYPES = (
+    ObjectType.FILE,
+    ObjectType.DIRECTORY,
+    ObjectType.PRELOAD,
+    ObjectType.REGEX,
+    ObjectType.IGNORE_PARAMS,
+)
+# The API refuses a start older than three days by its own clock: keep clear of the edge.
+WINDOW_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel that wants to hear of failures, of one domain (`*.x` = x and below) and type."""
+
+    channel_id: str
+    domain: str | None
+    object_type: ObjectType | None
+    added_by: str
+    added_at: datetime
+    unreachable: str | None = None  # why posting there stopped working, if it did
+
+    def matches(self, task: Task) -> bool:
+        """Whether `task` is one this subscription asked for (and failed after it was made)."""
+        if task.created < self.added_at:
+            return False
+        if self.object_type is not None and task.object_type != self.object_type:
+            return False
+        return self.domain is None or domain_matches(self.domain, task.domain)
+
+
+def domain_matches(pattern: str, host: str) -> bool:
+    """`example.com` matches only itself; `*.example.com` also matches every subdomain."""
+    if pattern.startswith("*."):
+        base = pattern[2:]
+        return host == base or host.endswith("." + base)
+    return host == pattern
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    """What happened to a notification: delivered, refused for good (`unreachable`), or neither
+    (a passing failure: the tasks stay owed and the next cycle tries again)."""
+
+    delivered: bool
+    unreachable: str | None = None
+
+
+def watch_window(
+    high_water: datetime | None, now: datetime, *, overlap: timedelta
+) -> tuple[datetime, datetime]:
+    """The creation times to scan, in whole seconds: from the mark less the overlap (tasks made
+    before the mark may have failed since) to now, never further back than the API keeps.
+    With no mark yet the watcher starts at `now`: it never replays history into channels."""
+    end = now.replace(microsecond=0)
+    earliest = end - HISTORY + WINDOW_MARGIN
+    start = max(earliest, (high_water or end) - overlap).replace(microsecond=0)
+    return min(start, end - timedelta(seconds=1)), end
+
+
+class Router:
+    """Subscriptions indexed by domain, so routing costs per task, not per subscription."""
+
+    def __init__(self, subscriptions: Iterable[Subscription]) -> None:
+        self._exact: dict[str, list[Subscription]] = defaultdict(list)
+        self._wildcard: dict[str, list[Subscription]] = defaultdict(list)
+        self._everywhere: list[Subscription] = []
+        for subscription in subscriptions:
+            if subscription.unreachable:
+                continue
+            if subscription.domain is None:
+                self._everywhere.append(subscription)
+            elif subscription.domain.startswith("*."):
+                self._wildcard[subscription.domain[2:]].append(subscription)
+            else:
+                self._exact[subscription.domain].append(subscription)
+
+    def _candidates(self, host: str) -> Iterable[Subscription]:
+        yield from self._everywhere
+        yield from self._exact.get(host, ())
+        labels = host.split(".")
+        for start in range(len(labels)):
+            yield from self._wildcard.get(".".join(labels[start:]), ())
+
+    def route(self, failures: Iterable[Task]) -> dict[str, list[Task]]:
+        """Each channel's matching failures, newest first, each task once per channel."""
+        routed: dict[str, dict[str, Task]] = defaultdict(dict)
+        for task in failures:
+            for subscription in self._candidates(task.domain):
+                if subscription.matches(task):
+                    routed[subscription.channel_id][task.task_id] = task
+        return {
+            channel: sorted(tasks.values(), key=_newest_first) for channel, tasks in routed.items()
+        }
+
+
+def _newest_first(task: Task) -> tuple[float, int]:
+    number = int(task.task_id) if task.task_id.isdigit() else 0
+    return (-task.created.timestamp(), -number)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What one channel has yet to hear of, and what it muted (recorded, never posted)."""
+
+    channel_id: str
+    post: tuple[Task, ...]
+    muted: tuple[Task, ...]
+
+
+def owed(
+    routed: Mapping[str, Sequence[Task]],
+    announced: Mapping[str, set[str]],
+    muted_domains: Mapping[str, set[str]],
+) -> list[Owed]:
+    """Per channel, the routed failures not announced there before, split by mutes."""
+    result = []
+    for channel, tasks in sorted(routed.items()):
+        seen = announced.get(channel, set())
+        fresh = [task for task in tasks if task.task_id not in seen]
+        if not fresh:
+            continue
+        mutes = muted_domains.get(channel, set())
+        muted = tuple(t for t in fresh if any(domain_matches(m, t.domain) for m in mutes))
+        post = tuple(t for t in fresh if t not in muted)
+        result.append(Owed(channel, post, muted))
+    return result
+
+
+def next_high_water(window_end: datetime, undelivered: Iterable[Task]) -> datetime:
+    """The mark after a cycle: its end, held back to the oldest failure still owed to anyone."""
+    pending = [task.created for task in undelivered]
+    return min([window_end, *pending])

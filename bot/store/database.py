@@ -1,0 +1,269 @@
+"""SQLite storage: subscriptions, what each channel was told, mutes, and the watcher's mark.
+
+One connection in WAL mode, used from worker threads one call at a time, so any number of tasks
+of one process can share it. The schema is versioned (PRAGMA user_version) and migrated on open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from bot.core.tasks import ObjectType
+from bot.core.watch import Subscription
+from bot.errors import ConfigurationError
+
+T = TypeVar("T")
+
+MIGRATIONS = [
+    """
+    CREATE TABLE subscription (
+        channel_id  TEXT NOT NULL,
+        domain      TEXT NOT NULL DEFAULT '',   -- '' means every domain
+        object_type TEXT NOT NULL DEFAULT '',   -- '' means every type
+        added_by    TEXT NOT NULL,
+        added_at    TEXT NOT NULL,
+        unreachable TEXT,
+        PRIMARY KEY (channel_id, domain, object_type)
+    );
+    CREATE TABLE announced (
+        channel_id   TEXT NOT NULL,
+        task_id      TEXT NOT NULL,
+        announced_at TEXT NOT NULL,
+        PRIMARY KEY (channel_id, task_id)
+    );
+    CREATE INDEX announced_by_time ON announced (announced_at);
+    CREATE TABLE mute (
+        channel_id TEXT NOT NULL,
+        domain     TEXT NOT NULL,
+        until      TEXT NOT NULL,
+        PRIMARY KEY (channel_id, domain)
+    );
+    CREATE TABLE mark (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+
+
+def sqlite_path(database_url: str) -> str:
+    """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite:///:memory:` → a path."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        raise ConfigurationError(
+            "DATABASE_URL", "must be a SQLite URL like sqlite:///cdn-task-bot.db"
+        )
+    return database_url[len(prefix) :] or ":memory:"
+
+
+def _text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Store:
+    """The bot's durable state; every method is a coroutine that runs its SQL off the loop."""
+
+    def __init__(self, database_url: str) -> None:
+        path = sqlite_path(database_url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._connection.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self._connection:
+                self._connection.executescript(
+                    f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        return int(self._connection.execute("PRAGMA user_version").fetchone()[0])
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                return work(self._connection)
+
+        return await asyncio.to_thread(locked)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    async def subscribe(self, subscription: Subscription) -> bool:
+        """Store a subscription; False when the channel had it already (it is reachable again)."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            key = _key(subscription.channel_id, subscription.domain, subscription.object_type)
+            existing = db.execute(
+                "SELECT 1 FROM subscription WHERE channel_id=? AND domain=? AND object_type=?", key
+            ).fetchone()
+            if existing:
+                db.execute(
+                    "UPDATE subscription SET unreachable=NULL "
+                    "WHERE channel_id=? AND domain=? AND object_type=?",
+                    key,
+                )
+                return False
+            db.execute(
+                "INSERT INTO subscription VALUES (?, ?, ?, ?, ?, NULL)",
+                (*key, subscription.added_by, _text(subscription.added_at)),
+            )
+            return True
+
+        return await self._run(work)
+
+    async def unsubscribe(
+        self,
+        channel_id: str,
+        domain: str | None,
+        object_type: ObjectType | None,
+        *,
+        everything: bool,
+    ) -> int:
+        """Remove the channel's matching subscription (or all of them); how many went."""
+
+        def work(db: sqlite3.Connection) -> int:
+            if everything:
+                cursor = db.execute("DELETE FROM subscription WHERE channel_id=?", (channel_id,))
+            else:
+                cursor = db.execute(
+                    "DELETE FROM subscription WHERE channel_id=? AND domain=? AND object_type=?",
+                    _key(channel_id, domain, object_type),
+                )
+            return cursor.rowcount
+
+        return await self._run(work)
+
+    async def subscriptions(self, channel_id: str | None = None) -> list[Subscription]:
+        """Every subscription, or one channel's, oldest first."""
+
+        def work(db: sqlite3.Connection) -> list[Subscription]:
+            sql = "SELECT * FROM subscription"
+            rows = (
+                db.execute(sql + " WHERE channel_id=? ORDER BY added_at", (channel_id,))
+                if channel_id
+                else db.execute(sql + " ORDER BY added_at")
+            )
+            return [
+                Subscription(
+                    channel_id=row[0],
+                    domain=row[1] or None,
+                    object_type=ObjectType(row[2]) if row[2] else None,
+                    added_by=row[3],
+                    added_at=_moment(row[4]),
+                    unreachable=row[5],
+                )
+                for row in rows
+            ]
+
+        return await self._run(work)
+
+    async def mark_unreachable(self, channel_id: str, reason: str) -> None:
+        """Stop posting to a channel Slack refuses; shown in /cdn subscriptions."""
+        await self._run(
+            lambda db: db.execute(
+                "UPDATE subscription SET unreachable=? WHERE channel_id=?", (reason, channel_id)
+            )
+        )
+
+    # -- what was said ----------------------------------------------------------------------
+
+    async def announced(self, channel_ids: Iterable[str]) -> dict[str, set[str]]:
+        """The task IDs each channel has been told about (or muted)."""
+        wanted = list(channel_ids)
+
+        def work(db: sqlite3.Connection) -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {channel: set() for channel in wanted}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for channel, task_id in db.execute(
+                    f"SELECT channel_id, task_id FROM announced WHERE channel_id IN ({marks})",
+                    chunk,
+                ):
+                    found[channel].add(task_id)
+            return found
+
+        return await self._run(work)
+
+    async def record_announced(
+        self, channel_id: str, task_ids: Iterable[str], now: datetime
+    ) -> None:
+        """Remember that `channel_id` has heard of these tasks (after Slack accepted the post)."""
+        rows = [(channel_id, task_id, _text(now)) for task_id in task_ids]
+        await self._run(
+            lambda db: db.executemany("INSERT OR IGNORE INTO announced VALUES (?, ?, ?)", rows)
+        )
+
+    async def forget_announced_before(self, moment: datetime) -> None:
+        """Drop records no window can reach again (older than the API's history)."""
+        await self._run(
+            lambda db: db.execute("DELETE FROM announced WHERE announced_at < ?", (_text(moment),))
+        )
+
+    # -- mutes ------------------------------------------------------------------------------
+
+    async def mute(self, channel_id: str, domain: str, until: datetime) -> None:
+        """Silence a domain in a channel until `until`."""
+        await self._run(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO mute VALUES (?, ?, ?)", (channel_id, domain, _text(until))
+            )
+        )
+
+    async def muted(self, now: datetime) -> dict[str, set[str]]:
+        """Each channel's domains muted at `now`."""
+
+        def work(db: sqlite3.Connection) -> dict[str, set[str]]:
+            db.execute("DELETE FROM mute WHERE until <= ?", (_text(now),))
+            found: dict[str, set[str]] = {}
+            for channel, domain in db.execute("SELECT channel_id, domain FROM mute"):
+                found.setdefault(channel, set()).add(domain)
+            return found
+
+        return await self._run(work)
+
+    # -- the watcher's mark -----------------------------------------------------------------
+
+    async def high_water(self) -> datetime | None:
+        """Where the watcher got to, if it ever ran."""
+
+        def work(db: sqlite3.Connection) -> datetime | None:
+            row = db.execute("SELECT value FROM mark WHERE name='high_water'").fetchone()
+            return _moment(row[0]) if row else None
+
+        return await self._run(work)
+
+    async def set_high_water(self, moment: datetime) -> None:
+        """Move the watcher's mark."""
+        await self._run(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO mark VALUES ('high_water', ?)", (_text(moment),)
+            )
+        )
+
+
+def _key(
+    channel_id: str, domain: str | None, object_type: ObjectType | None
+) -> tuple[str, str, str]:
+    return channel_id, domain or "", object_type.value if object_type else ""

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -23,15 +23,24 @@ from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
-from bot.cdn.fetch import fetch_tasks
+from bot.cdn.fetch import failed_tasks, fetch_tasks
 from bot.cdn.limiter import RateLimiter
-from bot.config import Settings, load_settings, slack_mode
+from bot.config import Settings, SlackMode, load_settings, slack_mode
 from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
-from bot.core.tasks import ObjectType, TaskListRequest
+from bot.core.tasks import ObjectType, Task, TaskListRequest
 from bot.errors import BotError, InvalidQuery
-from bot.slack.app import SocketConnection, create_app, health_route, web_application
+from bot.slack.app import (
+    SocketConnection,
+    create_app,
+    health_route,
+    web_application,
+    web_client,
+)
+from bot.slack.notify import Notifier
 from bot.slack.replies import Services
+from bot.store.database import Store
+from bot.watcher import Watcher
 
 log = logging.getLogger("bot")
 
@@ -51,6 +60,10 @@ class Cdn:
         return await fetch_tasks(
             self.reads, query, now=datetime.now(UTC), fan_out=self.fan_out, fresh=fresh
         )
+
+    async def failed_tasks(self, start: datetime, end: datetime) -> list[Task]:
+        """Failed tasks created in [start, end] (the watcher's FetchFailures)."""
+        return await failed_tasks(self.reads, start=start, end=end)
 
 
 @contextlib.asynccontextmanager
@@ -112,45 +125,68 @@ async def _serve_http(app: web.Application, host: str, port: int, what: str) -> 
         await runner.cleanup()
 
 
-async def _run_bot(settings: Settings) -> None:
-    mode = slack_mode(settings)  # a half-configured Slack fails before anything starts
-    async with open_cdn(settings) as cdn:
-        await _check_cdn(cdn)
-        services = Services(find_tasks=cdn.find_tasks)
-        cloud = "emulator" if cdn.emulated else "alibaba"
-        if mode is None:
-            log.warning(
-                "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
-                "(HTTP mode) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode). "
-                "Serving the CDN layer only until stopped."
-            )
-            await asyncio.Event().wait()
-        elif mode == "http":
-            app = create_app(settings, services)
+async def _serve_slack(settings: Settings, mode: SlackMode, cdn: Cdn, store: Store) -> None:
+    client = web_client(settings)
+    notifier = Notifier(client)
+    services = Services(find_tasks=cdn.find_tasks, store=store, notifier=notifier)
+    watcher = Watcher(
+        store=store,
+        fetch_failures=cdn.failed_tasks,
+        post=notifier.post_failures,
+        clock=lambda: datetime.now(UTC),
+        interval=settings.watch_interval,
+        overlap=timedelta(seconds=settings.watch_overlap),
+    )
+    watching = asyncio.create_task(watcher.run())
+    cloud = "emulator" if cdn.emulated else "alibaba"
+    try:
+        if mode == "http":
+            app = create_app(settings, services, client=client)
 
             async def http_health() -> dict[str, object]:
-                return {"ok": True, "mode": "http", "cdn": cloud}
+                return {"ok": not watching.done(), "mode": "http", "cdn": cloud}
 
-            await _serve_http(
-                web_application(app, http_health), settings.host, settings.port, "Slack HTTP mode"
-            )
-        else:
-            app = create_app(settings, services, socket_mode=True)
-            assert settings.slack_app_token is not None
-            socket = SocketConnection(app, settings.slack_app_token.get_secret_value())
-            await socket.open()
-            log.info("Slack Socket Mode connected")
+            health = web_application(app, http_health)
+            await _serve_http(health, settings.host, settings.port, "Slack HTTP mode")
+            return
+        app = create_app(settings, services, client=client, socket_mode=True)
+        assert settings.slack_app_token is not None
+        socket = SocketConnection(app, settings.slack_app_token.get_secret_value())
+        await socket.open()
+        log.info("Slack Socket Mode connected")
 
-            async def socket_health() -> dict[str, object]:
-                connected = await socket.connected()
-                return {"ok": connected, "mode": "socket", "cdn": cloud, "connected": connected}
+        async def socket_health() -> dict[str, object]:
+            connected = await socket.connected()
+            ok = connected and not watching.done()
+            return {"ok": ok, "mode": "socket", "cdn": cloud, "connected": connected}
 
-            health_app = web.Application()
-            health_app.router.add_get("/healthz", health_route(socket_health))
-            try:
-                await _serve_http(health_app, settings.host, settings.port, "Health check")
-            finally:
-                await socket.close()
+        health_app = web.Application()
+        health_app.router.add_get("/healthz", health_route(socket_health))
+        try:
+            await _serve_http(health_app, settings.host, settings.port, "Health check")
+        finally:
+            await socket.close()
+    finally:
+        watching.cancel()
+
+
+async def _run_bot(settings: Settings) -> None:
+    mode = slack_mode(settings)  # a half-configured Slack fails before anything starts
+    store = Store(settings.database_url)  # created on first run, migrated on every start
+    try:
+        async with open_cdn(settings) as cdn:
+            await _check_cdn(cdn)
+            if mode is None:
+                log.warning(
+                    "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                    "(HTTP mode) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode). "
+                    "Serving the CDN layer only until stopped."
+                )
+                await asyncio.Event().wait()
+            else:
+                await _serve_slack(settings, mode, cdn, store)
+    finally:
+        store.close()
 
 
 async def _run_query(settings: Settings, text: str, *, as_json: bool) -> int:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # a web process must be reachable by its router
     database_url: str = "sqlite:///cdn-task-bot.db"
     watch_interval: float = Field(default=60.0, gt=0)
+    # How far before its mark each watcher cycle looks again: a task created before the mark
+    # may fail after it. Longer than any task takes to fail.
+    watch_overlap: float = Field(default=3600.0, ge=0)
     log_level: str = "INFO"
 
 

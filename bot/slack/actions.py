@@ -7,7 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.filters import domain_name
 from bot.core.query import TaskQuery, decode_query
+from bot.slack import alerts
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
 
@@ -31,6 +33,36 @@ def register(app: AsyncApp, *, services: Services) -> None:
         query = await query_of(body, action, client)
         sharer = str(body.get("user", {}).get("id", ""))
         return await task_reply(services, query, shared_by=sharer)
+
+    async def show(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
+        return await task_reply(services, await query_of(body, action, client))
+
+    async def mute(body: dict[str, Any], action: dict[str, Any]) -> Reply:
+        chosen = action.get("selected_option") or {}
+        domain = domain_name(str(chosen.get("value") or action.get("value") or ""))
+        channel_id = str((body.get("channel") or {}).get("id", ""))
+        until = services.clock() + alerts.MUTE_FOR
+        await services.store.mute(channel_id, domain, until)
+        return alerts.muted(domain, until)
+
+    @app.action(ActionId.SHOW_FAILED.value)
+    async def show_failed(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        # Only the person who clicked sees the list; the notification stays as it was.
+        await deliver(respond, show(body, action, client), replace_original=False)
+
+    @app.action(ActionId.MUTE.value)
+    async def mute_domain(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        await deliver(respond, mute(body, action), replace_original=False)
 
     @app.action(ActionId.PREV.value)
     @app.action(ActionId.NEXT.value)

@@ -20,11 +20,23 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def create_app(settings: Settings, services: Services, *, socket_mode: bool = False) -> AsyncApp:
-    """The Bolt app for the configured workspace; the Web API base is SLACK_API_URL."""
+def web_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client at SLACK_API_URL; HTTP 429s wait for Retry-After and try again."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def create_app(
+    settings: Settings,
+    services: Services,
+    *,
+    client: AsyncWebClient | None = None,
+    socket_mode: bool = False,
+) -> AsyncApp:
+    """The Bolt app for the configured workspace."""
+    client = client or web_client(settings)
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=client,

@@ -8,15 +8,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.query import Help, TaskQuery, parse_query
-from bot.slack import render
+from bot.slack import render, subscriptions
 from bot.slack.help import help_reply
 from bot.slack.replies import Services, deliver, task_reply
 
 COMMAND = "/cdn"
-NOT_YET = (
-    "Channel subscriptions are not available in this version yet; "
-    "`/cdn status:failed` shows failed tasks meanwhile."
-)
 
 
 def register(app: AsyncApp, *, services: Services) -> None:
@@ -36,4 +32,9 @@ def register(app: AsyncApp, *, services: Services) -> None:
             return help_reply(parsed.topic, unknown=parsed.unknown)
         if isinstance(parsed, TaskQuery):
             return await task_reply(services, parsed)
-        return render.notice(NOT_YET)
+        return await subscriptions.manage(
+            services,
+            parsed,
+            channel_id=command.get("channel_id", ""),
+            user_id=command.get("user_id", ""),
+        )

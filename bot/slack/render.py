@@ -51,6 +51,8 @@ class ActionId(StrEnum):
     NEXT = "cdn_page_next"
     REFRESH = "cdn_refresh"
     SHARE = "cdn_share"
+    SHOW_FAILED = "cdn_show_failed"
+    MUTE = "cdn_mute_domain"
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def _row_cells(task: Task, path_width: int) -> tuple[list[Any], int]:
 _HEADINGS = ("Task ID", "Status", "Progress", "Type", "Object path", "Created", "Reason")
 
 
-def _table(tasks: tuple[Task, ...]) -> tuple[TableBlock, int]:
+def task_table(tasks: tuple[Task, ...]) -> tuple[TableBlock, int]:
     """The table of as many tasks as fit the text budget, and how many that is."""
     budget = TABLE_TEXT_BUDGET - sum(map(len, _HEADINGS))
     tasks = tasks[:MAX_TABLE_TASKS]
@@ -246,7 +248,7 @@ def task_page(
     ]
     position = f"Page {page.page_number} of {page.page_count} · {page.total_count:,} tasks"
     if page.tasks:
-        table, shown = _table(page.tasks)
+        table, shown = task_table(page.tasks)
         blocks += [SectionBlock(text=MarkdownTextObject(text=_counts(page.tasks))), table]
         if shown < len(page.tasks):
             blocks.append(
@@ -296,27 +298,27 @@ def _nothing_found(query: TaskQuery, page: TaskPage) -> str:
 # -- errors ----------------------------------------------------------------------------------
 
 
+def said(mrkdwn: str) -> Reply:
+    """A one-section message; `mrkdwn` must already be safe (escaped where untrusted)."""
+    return Reply(
+        text=mrkdwn[:TEXT_LIMIT],
+        blocks=(SectionBlock(text=MarkdownTextObject(text=mrkdwn[:SECTION_LIMIT])),),
+    )
+
+
 def problem(words: str) -> Reply:
     """A user-facing error or refusal; `words` come from bot.wording and may echo input."""
-    text = f":warning: {escape(words)}"
-    return Reply(
-        text=text[:TEXT_LIMIT],
-        blocks=(SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT])),),
-    )
+    return said(f":warning: {escape(words)}")
 
 
 def apology(error_id: str) -> Reply:
     """Something unexpected broke; the error id is in the log too."""
-    text = (
+    return said(
         ":face_with_head_bandage: Sorry, something went wrong on our side. "
         f"It has been logged as error `{escape(error_id)}`; please try again."
     )
-    return Reply(text=text, blocks=(SectionBlock(text=MarkdownTextObject(text=text)),))
 
 
 def notice(words: str) -> Reply:
-    """A short plain message (already-safe wording, escaped anyway)."""
-    text = escape(words)
-    return Reply(
-        text=text, blocks=(SectionBlock(text=MarkdownTextObject(text=text[:SECTION_LIMIT])),)
-    )
+    """A short plain message (escaped, like everything not built here)."""
+    return said(escape(words))

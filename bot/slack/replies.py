@@ -17,7 +17,9 @@ from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery
 from bot.errors import BotError, UserInputError
 from bot.slack import render
+from bot.slack.notify import Notifier
 from bot.slack.people import Timezones
+from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,8 @@ class Services:
     """What the Slack listeners need from the rest of the bot."""
 
     find_tasks: TaskFinder
+    store: Store
+    notifier: Notifier
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     timezones: Timezones = field(default_factory=Timezones)
 

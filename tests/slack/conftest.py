@@ -13,8 +13,10 @@ from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.demo import seed_history
 from bot.cdn.fetch import fetch_tasks
 from bot.config import Settings
-from bot.slack.app import create_app, web_application
+from bot.slack.app import create_app, web_application, web_client
+from bot.slack.notify import Notifier
 from bot.slack.replies import Services
+from bot.store.database import Store
 from tests.conftest import make_client
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
 
@@ -42,6 +44,7 @@ class RunningBot:
     url: str
     slack: FakeSlack
     http: httpx.AsyncClient
+    store: Store
 
     async def post(self, body: bytes, **header_options) -> httpx.Response:
         return await self.http.post(
@@ -50,7 +53,7 @@ class RunningBot:
 
 
 @pytest.fixture
-async def running_bot(emulator, clock, fake_slack) -> AsyncIterator[RunningBot]:
+async def running_bot(emulator, clock, fake_slack, tmp_path) -> AsyncIterator[RunningBot]:
     seed_history(emulator.ledger, 120, now=clock())
     async with make_client(emulator, clock) as cdn:
         reads = CachedReads(cdn, ResponseCache(ttl=60))
@@ -58,8 +61,13 @@ async def running_bot(emulator, clock, fake_slack) -> AsyncIterator[RunningBot]:
         async def find_tasks(query, *, fresh=False):
             return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
 
-        services = Services(find_tasks=find_tasks, clock=clock)
-        app = create_app(slack_settings(fake_slack), services)
+        settings = slack_settings(fake_slack)
+        client = web_client(settings)
+        store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+        services = Services(
+            find_tasks=find_tasks, store=store, notifier=Notifier(client), clock=clock
+        )
+        app = create_app(settings, services, client=client)
 
         async def health():
             return {"ok": True, "mode": "http", "cdn": "emulator"}
@@ -69,5 +77,6 @@ async def running_bot(emulator, clock, fake_slack) -> AsyncIterator[RunningBot]:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         url = f"http://127.0.0.1:{runner.addresses[0][1]}"
         async with httpx.AsyncClient(timeout=10) as http:
-            yield RunningBot(url, fake_slack, http)
+            yield RunningBot(url, fake_slack, http, store)
         await runner.cleanup()
+        store.close()

@@ -45,6 +45,9 @@ class FakeSlack:
         self.timezones = {"U0ANA1234": ("Asia/Shanghai", 28800)}
         self.users_info_gate: asyncio.Event | None = None
         self.socket_acks: list[dict[str, Any]] = []
+        self.posts: list[tuple[str, dict[str, Any]]] = []  # accepted chat.postMessage calls
+        self.channel_errors: dict[str, str] = {}  # channel → the error its posts get
+        self.rate_limited = 0  # how many coming posts get HTTP 429
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
@@ -141,6 +144,21 @@ class FakeSlack:
                 {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}"}
             )
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    async def _post_message(self, body: dict[str, Any]) -> web.Response:
+        channel = str(body.get("channel", ""))
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
+            )
+        if channel in self.channel_errors:
+            return web.json_response({"ok": False, "error": self.channel_errors[channel]})
+        await self._note(lambda: self.posts.append((channel, body)))
+        return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
+
+    def posts_to(self, channel: str) -> list[dict[str, Any]]:
+        return [body for name, body in self.posts if name == channel]
 
     @property
     def _port(self) -> int:

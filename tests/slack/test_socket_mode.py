@@ -6,15 +6,17 @@ from urllib.parse import parse_qsl
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.fetch import fetch_tasks
-from bot.slack.app import SocketConnection, create_app
+from bot.slack.app import SocketConnection, create_app, web_client
+from bot.slack.notify import Notifier
 from bot.slack.replies import Services
+from bot.store.database import Store
 from tests.conftest import make_client
 from tests.slack.conftest import slack_settings
 from tests.slack.fake_slack import APP_TOKEN, slash_command
 from tests.slack.limits import check_message
 
 
-async def test_socket_mode_answers_a_command(emulator, clock, fake_slack):
+async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_path):
     emulator.ledger.create(["https://s.example.com/a.js"], "file", clock())
     async with make_client(emulator, clock) as cdn:
         reads = CachedReads(cdn, ResponseCache(ttl=0))
@@ -23,7 +25,12 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack):
             return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
 
         settings = slack_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
-        app = create_app(settings, Services(find_tasks=find_tasks, clock=clock), socket_mode=True)
+        client = web_client(settings)
+        store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+        services = Services(
+            find_tasks=find_tasks, store=store, notifier=Notifier(client), clock=clock
+        )
+        app = create_app(settings, services, client=client, socket_mode=True)
         socket = SocketConnection(app, APP_TOKEN)
         await socket.open()
         try:
@@ -49,6 +56,7 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack):
             (reply,) = await fake_slack.response_to(hook)
         finally:
             await socket.close()
+            store.close()
     check_message(reply)
     rows = next(block for block in reply["blocks"] if block["type"] == "table")["rows"]
     assert rows[1][4]["text"] == "https://s.example.com/a.js"

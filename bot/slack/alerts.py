@@ -1,0 +1,217 @@
+"""Pure Block Kit builders for failure notifications and subscription replies."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.core.display import REASON_HINTS, REASON_LABELS, shorten_middle
+from bot.core.query import TaskQuery, encode_query
+from bot.core.tasks import Status, Task
+from bot.core.timeframe import HISTORY
+from bot.core.watch import Subscription
+from bot.slack.render import (
+    TEXT_LIMIT,
+    ActionId,
+    Reply,
+    escape,
+    mention,
+    said,
+    slack_date,
+    task_table,
+)
+
+MUTE_FOR = timedelta(hours=1)
+MAX_MUTE_OPTIONS = 100
+
+
+def _scope(subscription: Subscription) -> str:
+    domain = f"`{escape(subscription.domain)}`" if subscription.domain else "every domain"
+    kind = f" ({subscription.object_type.value} tasks)" if subscription.object_type else ""
+    return f"{domain}{kind}"
+
+
+def _show_query(tasks: Sequence[Task], now: datetime) -> TaskQuery:
+    domains = {task.domain for task in tasks}
+    oldest = min(task.created for task in tasks).replace(microsecond=0)
+    earliest = (now - HISTORY).replace(microsecond=0) + timedelta(minutes=5)
+    return TaskQuery(
+        status=Status.FAILED,
+        domain=domains.pop() if len(domains) == 1 else None,
+        since=max(oldest, earliest),
+    )
+
+
+def _actions(tasks: Sequence[Task], now: datetime) -> ActionsBlock:
+    elements: list[ButtonElement | StaticSelectElement] = [
+        ButtonElement(
+            text=PlainTextObject(text="Show failed tasks"),
+            action_id=ActionId.SHOW_FAILED.value,
+            value=encode_query(_show_query(tasks, now)),
+            style="primary",
+        )
+    ]
+    domains = sorted({task.domain for task in tasks if task.domain})
+    if len(domains) == 1:
+        elements.append(
+            ButtonElement(
+                text=PlainTextObject(text=shorten_middle(f"Mute {domains[0]} 1 h", 75)),
+                action_id=ActionId.MUTE.value,
+                value=domains[0],
+            )
+        )
+    elif domains:
+        elements.append(
+            StaticSelectElement(
+                placeholder=PlainTextObject(text="Mute a domain for 1 h"),
+                action_id=ActionId.MUTE.value,
+                options=[
+                    Option(text=PlainTextObject(text=shorten_middle(d, 75)), value=d)
+                    for d in domains[:MAX_MUTE_OPTIONS]
+                ],
+            )
+        )
+    return ActionsBlock(elements=elements)
+
+
+def _reason(task: Task) -> str:
+    if task.reason is None:
+        return "no reason given"
+    return f"{REASON_LABELS[task.reason]}: {REASON_HINTS[task.reason]}"
+
+
+def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
+    """One message for one channel and cycle: a single failure in full, several as a digest."""
+    ordered = tuple(tasks)
+    if len(ordered) == 1:
+        (task,) = ordered
+        path = escape(shorten_middle(task.object_path, 500))
+        text = f":x: A CDN {task.object_type} task failed: {path}"
+        blocks: list[Block] = [
+            SectionBlock(text=MarkdownTextObject(text=f":x: *A CDN task failed*\n`{path}`")),
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(text=f"*Domain*\n{escape(task.domain) or '—'}"),
+                    MarkdownTextObject(text=f"*Type*\n{escape(str(task.object_type))}"),
+                    MarkdownTextObject(text=f"*Reason*\n{escape(_reason(task))}"),
+                    MarkdownTextObject(text=f"*Created*\n{slack_date(task.created)}"),
+                ]
+            ),
+            ContextBlock(elements=[MarkdownTextObject(text=f"Task ID {escape(task.task_id)}")]),
+        ]
+    else:
+        domains = Counter(task.domain for task in ordered)
+        reasons = Counter(REASON_LABELS[t.reason] if t.reason else "no reason" for t in ordered)
+        where = (
+            f"on `{escape(next(iter(domains)))}`"
+            if len(domains) == 1
+            else f"across {len(domains)} domains"
+        )
+        summary = " · ".join(f"{count} {escape(label)}" for label, count in reasons.most_common())
+        text = f":x: {len(ordered)} CDN tasks failed {where}: {summary}"
+        table, shown = task_table(ordered)
+        blocks = [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":x: *{len(ordered)} CDN tasks failed* {where}\n{summary}"
+                )
+            ),
+            table,
+        ]
+        if shown < len(ordered):
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=f"Showing the newest {shown}; *Show failed tasks* lists them all."
+                        )
+                    ]
+                )
+            )
+    blocks.append(_actions(ordered, now))
+    return Reply(text=text[:TEXT_LIMIT], blocks=tuple(blocks))
+
+
+def _lines(subscriptions: Sequence[Subscription]) -> list[str]:
+    lines = []
+    for sub in subscriptions:
+        line = f"• {_scope(sub)} — added by {mention(sub.added_by)} {slack_date(sub.added_at)}"
+        if sub.unreachable:
+            line += (
+                f"\n   :warning: not delivered (`{escape(sub.unreachable)}`): "
+                "`/invite` me here, then `/cdn subscribe` again"
+            )
+        lines.append(line)
+    return lines
+
+
+def subscriptions_list(subscriptions: Sequence[Subscription]) -> Reply:
+    """`/cdn subscriptions`: what this channel gets, who added it and when."""
+    if not subscriptions:
+        return said(
+            "This channel has no failure notifications. `/cdn subscribe` adds them "
+            "(`/cdn subscribe domain:www.example.com` for one domain)."
+        )
+    lines = "\n".join(_lines(subscriptions))
+    return said(f"*This channel hears about failed CDN tasks for:*\n{lines}")
+
+
+def subscribed(subscription: Subscription, *, created: bool) -> Reply:
+    """The reply to `/cdn subscribe`."""
+    if not created:
+        return said(
+            f"This channel already gets failures for {_scope(subscription)}; nothing doubled."
+        )
+    return said(
+        f":bell: Subscribed: this channel will hear about tasks failing from now on for "
+        f"{_scope(subscription)}. `/cdn status:failed` shows earlier failures; "
+        "`/cdn subscriptions` lists what the channel gets."
+    )
+
+
+def channel_announcement(subscription: Subscription) -> Reply:
+    """Posted in the channel when someone subscribes it, so everyone knows (and to test access)."""
+    return said(
+        f":bell: {mention(subscription.added_by)} subscribed this channel to failed "
+        f"Alibaba Cloud CDN tasks for {_scope(subscription)}. `/cdn unsubscribe all` stops them."
+    )
+
+
+def cannot_post(reason: str) -> Reply:
+    """The bot may not post in this channel (private, or removed)."""
+    return said(
+        f":lock: I can't post in this channel (`{escape(reason)}`). If it is private, "
+        "invite me first with `/invite @cdn-task-bot`, then run `/cdn subscribe` again."
+    )
+
+
+def unsubscribed(removed: int, remaining: Sequence[Subscription]) -> Reply:
+    """The reply to `/cdn unsubscribe`."""
+    if removed:
+        text = f":no_bell: Removed {removed} subscription{'s' if removed != 1 else ''}."
+    else:
+        text = "No subscription here matched that."
+    if remaining:
+        text += "\n*Still subscribed:*\n" + "\n".join(_lines(remaining))
+    return said(text)
+
+
+def muted(domain: str, until: datetime) -> Reply:
+    """The reply to a Mute button."""
+    return said(
+        f":zipper_mouth_face: Muted `{escape(domain)}` in this channel until "
+        f"{slack_date(until)}. Failures meanwhile are skipped, not saved up."
+    )

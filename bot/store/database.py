@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -103,6 +103,19 @@ class Store:
 
         return await asyncio.to_thread(locked)
 
+    async def _execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one statement; the changed row count. No cursor leaves the lock: a cursor
+        finalised on another thread while the connection is in use corrupts the call."""
+
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(sql, params)
+            try:
+                return cursor.rowcount
+            finally:
+                cursor.close()
+
+        return await self._run(work)
+
     def close(self) -> None:
         """Close the connection."""
         self._connection.close()
@@ -180,10 +193,8 @@ class Store:
 
     async def mark_unreachable(self, channel_id: str, reason: str) -> None:
         """Stop posting to a channel Slack refuses; shown in /cdn subscriptions."""
-        await self._run(
-            lambda db: db.execute(
-                "UPDATE subscription SET unreachable=? WHERE channel_id=?", (reason, channel_id)
-            )
+        await self._execute(
+            "UPDATE subscription SET unreachable=? WHERE channel_id=?", (reason, channel_id)
         )
 
     # -- what was said ----------------------------------------------------------------------
@@ -211,24 +222,22 @@ class Store:
     ) -> None:
         """Remember that `channel_id` has heard of these tasks (after Slack accepted the post)."""
         rows = [(channel_id, task_id, _text(now)) for task_id in task_ids]
-        await self._run(
-            lambda db: db.executemany("INSERT OR IGNORE INTO announced VALUES (?, ?, ?)", rows)
-        )
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR IGNORE INTO announced VALUES (?, ?, ?)", rows).close()
+
+        await self._run(work)
 
     async def forget_announced_before(self, moment: datetime) -> None:
         """Drop records no window can reach again (older than the API's history)."""
-        await self._run(
-            lambda db: db.execute("DELETE FROM announced WHERE announced_at < ?", (_text(moment),))
-        )
+        await self._execute("DELETE FROM announced WHERE announced_at < ?", (_text(moment),))
 
     # -- mutes ------------------------------------------------------------------------------
 
     async def mute(self, channel_id: str, domain: str, until: datetime) -> None:
         """Silence a domain in a channel until `until`."""
-        await self._run(
-            lambda db: db.execute(
-                "INSERT OR REPLACE INTO mute VALUES (?, ?, ?)", (channel_id, domain, _text(until))
-            )
+        await self._execute(
+            "INSERT OR REPLACE INTO mute VALUES (?, ?, ?)", (channel_id, domain, _text(until))
         )
 
     async def muted(self, now: datetime) -> dict[str, set[str]]:
@@ -256,10 +265,8 @@ class Store:
 
     async def set_high_water(self, moment: datetime) -> None:
         """Move the watcher's mark."""
-        await self._run(
-            lambda db: db.execute(
-                "INSERT OR REPLACE INTO mark VALUES ('high_water', ?)", (_text(moment),)
-            )
+        await self._execute(
+            "INSERT OR REPLACE INTO mark VALUES ('high_water', ?)", (_text(moment),)
         )
 
 

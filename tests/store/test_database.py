@@ -1,0 +1,145 @@
+"""The SQLite store: created and migrated on open, WAL, merges duplicates, shared by many tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.tasks import ObjectType
+from bot.core.watch import Subscription
+from bot.errors import ConfigurationError
+from bot.store.database import MIGRATIONS, Store, sqlite_path
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store(f"sqlite:///{tmp_path / 'state' / 'bot.db'}")
+    yield opened
+    opened.close()
+
+
+def sub(channel="C1", domain=None, kind=None, *, by="U0ANA1234"):
+    return Subscription(channel, domain, kind, by, NOW)
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///cdn-task-bot.db", "cdn-task-bot.db"),
+        ("sqlite:////var/lib/bot/state.db", "/var/lib/bot/state.db"),
+        ("sqlite:///:memory:", ":memory:"),
+    ],
+)
+def test_database_urls(url, path):
+    assert sqlite_path(url) == path
+
+
+def test_other_databases_are_a_configuration_error():
+    with pytest.raises(ConfigurationError) as failure:
+        sqlite_path("postgresql://db/bot")
+    assert failure.value.setting == "DATABASE_URL"
+
+
+def test_created_on_first_run_in_wal_mode(tmp_path, store):
+    assert (tmp_path / "state" / "bot.db").exists()
+    assert store.schema_version == len(MIGRATIONS)
+    mode = sqlite3.connect(tmp_path / "state" / "bot.db").execute("PRAGMA journal_mode").fetchone()
+    assert mode == ("wal",)
+
+
+def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    first = Store(url)
+    asyncio.run(first.subscribe(sub()))
+    first.close()
+    again = Store(url)
+    assert again.schema_version == len(MIGRATIONS)
+    assert len(asyncio.run(again.subscriptions())) == 1
+    again.close()
+
+
+def test_a_failed_migration_leaves_the_old_schema(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    Store(url).close()
+    import bot.store.database as database
+
+    monkeypatch.setattr(database, "MIGRATIONS", [*MIGRATIONS, "CREATE TABLE mark (x);"])
+    with pytest.raises(sqlite3.Error):
+        Store(url)
+    monkeypatch.undo()
+    assert Store(url).schema_version == len(MIGRATIONS)
+
+
+async def test_duplicate_subscriptions_are_merged(store):
+    assert await store.subscribe(sub(domain="a.com")) is True
+    assert await store.subscribe(sub(domain="a.com", by="U0OTHER01")) is False
+    assert await store.subscribe(sub(domain="a.com", kind=ObjectType.FILE)) is True
+    assert await store.subscribe(sub("C2", domain="a.com")) is True
+    found = await store.subscriptions("C1")
+    assert [(s.domain, s.object_type, s.added_by) for s in found] == [
+        ("a.com", None, "U0ANA1234"),
+        ("a.com", ObjectType.FILE, "U0ANA1234"),
+    ]
+
+
+async def test_unreachable_until_subscribed_again(store):
+    await store.subscribe(sub())
+    await store.mark_unreachable("C1", "is_archived")
+    assert (await store.subscriptions())[0].unreachable == "is_archived"
+    await store.subscribe(sub())
+    assert (await store.subscriptions())[0].unreachable is None
+
+
+async def test_unsubscribe_one_or_all(store):
+    await store.subscribe(sub(domain="a.com"))
+    await store.subscribe(sub(domain="b.com"))
+    await store.subscribe(sub())
+    assert await store.unsubscribe("C1", "a.com", None, everything=False) == 1
+    assert await store.unsubscribe("C1", "zzz.com", None, everything=False) == 0
+    assert await store.unsubscribe("C1", None, None, everything=True) == 2
+    assert await store.subscriptions() == []
+
+
+async def test_announced_and_forgotten(store):
+    await store.record_announced("C1", ["1", "2"], NOW - timedelta(days=4))
+    await store.record_announced("C1", ["2", "3"], NOW)  # "2" already known: kept as it was
+    await store.record_announced("C2", ["9"], NOW)
+    assert await store.announced(["C1", "C2", "C3"]) == {
+        "C1": {"1", "2", "3"},
+        "C2": {"9"},
+        "C3": set(),
+    }
+    await store.forget_announced_before(NOW - timedelta(days=3))
+    assert (await store.announced(["C1"]))["C1"] == {"3"}
+
+
+async def test_mutes_expire(store):
+    await store.mute("C1", "a.com", NOW + timedelta(hours=1))
+    await store.mute("C1", "b.com", NOW - timedelta(seconds=1))
+    assert await store.muted(NOW) == {"C1": {"a.com"}}
+    assert await store.muted(NOW + timedelta(hours=2)) == {}
+
+
+async def test_high_water_mark(store):
+    assert await store.high_water() is None
+    await store.set_high_water(NOW)
+    await store.set_high_water(NOW + timedelta(minutes=1))
+    assert await store.high_water() == NOW + timedelta(minutes=1)
+
+
+async def test_many_tasks_share_one_store(store):
+    async def writer(n: int) -> None:
+        await store.subscribe(sub(f"C{n}"))
+        await store.record_announced(f"C{n}", [str(i) for i in range(50)], NOW)
+        await store.announced([f"C{n}"])
+
+    await asyncio.gather(*(writer(n) for n in range(40)))
+    assert len(await store.subscriptions()) == 40
+    assert all(
+        len(ids) == 50 for ids in (await store.announced([f"C{n}" for n in range(40)])).values()
+    )

@@ -36,6 +36,7 @@ from bot.slack.render import (
 
 MUTE_FOR = timedelta(hours=1)
 MAX_MUTE_OPTIONS = 100
+MAX_OPTION_VALUE = 150  # Slack's limit for a select option's value
 
 
 def _scope(subscription: Subscription) -> str:
@@ -64,7 +65,7 @@ def _actions(tasks: Sequence[Task], now: datetime) -> ActionsBlock:
             style="primary",
         )
     ]
-    domains = sorted({task.domain for task in tasks if task.domain})
+    domains = sorted({t.domain for t in tasks if t.domain and len(t.domain) <= MAX_OPTION_VALUE})
     if len(domains) == 1:
         elements.append(
             ButtonElement(

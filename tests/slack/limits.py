@@ -39,15 +39,25 @@ def check_message(payload: dict) -> None:
         if block["type"] == "header":
             assert len(block["text"]["text"]) <= 150
         if block["type"] == "section":
-            assert len(block["text"]["text"]) <= 3000
+            assert "text" in block or "fields" in block
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            fields = block.get("fields", [])
+            assert len(fields) <= 10 and all(len(f["text"]) <= 2000 for f in fields)
         if block["type"] == "context":
             assert len(block["elements"]) <= 10
         if block["type"] == "actions":
             assert len(block["elements"]) <= 25
-            for button in block["elements"]:
-                assert len(button["text"]["text"]) <= 75
-                assert len(button.get("value", "")) <= 2000, "button value"
-                assert len(button["action_id"]) <= 255
+            for element in block["elements"]:
+                assert len(element["action_id"]) <= 255
+                if element["type"] == "button":
+                    assert len(element["text"]["text"]) <= 75
+                    assert len(element.get("value", "")) <= 2000, "button value"
+                elif element["type"] == "static_select":
+                    assert len(element["placeholder"]["text"]) <= 150
+                    assert 1 <= len(element["options"]) <= 100, "select options"
+                    for option in element["options"]:
+                        assert len(option["text"]["text"]) <= 75
+                        assert len(option["value"]) <= 150, "option value"
 
 
 def mrkdwn_texts(payload: dict) -> list[str]:

@@ -12,6 +12,7 @@ from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.limiter import RateLimiter
+from tests.slack.fake_slack import FakeSlack
 
 KEY_ID = "test-key"
 KEY_SECRET = "test-secret"
@@ -94,3 +95,12 @@ def make_client(
 async def client(emulator: Emulator, clock: Clock) -> AsyncIterator[CdnClient]:
     async with make_client(emulator, clock) as cdn:
         yield cdn
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The local stand-in for Slack's Web API, response_url and Socket Mode."""
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.stop()

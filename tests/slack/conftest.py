@@ -21,14 +21,6 @@ from tests.conftest import make_client
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
 
 
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    yield slack
-    await slack.stop()
-
-
 def slack_settings(slack: FakeSlack, **extra) -> Settings:
     values = {
         "slack_bot_token": BOT_TOKEN,

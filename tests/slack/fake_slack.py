@@ -140,9 +140,7 @@ class FakeSlack:
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"})
         if method == "chat.postMessage":
-            return web.json_response(
-                {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.6f}"}
-            )
+            return await self._post_message(body)
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     async def _post_message(self, body: dict[str, Any]) -> web.Response:

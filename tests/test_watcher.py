@@ -1,0 +1,206 @@
+"""The watcher end to end: the emulator's failures reach exactly the subscribed channels, once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from bot.cdn.cache import CachedReads, ResponseCache
+from bot.cdn.client import CdnClient
+from bot.cdn.emulator import Emulator
+from bot.cdn.fetch import failed_tasks
+from bot.core.tasks import ObjectType
+from bot.core.watch import Subscription
+from bot.slack.app import web_client
+from bot.slack.notify import Notifier
+from bot.store.database import Store
+from bot.watcher import Watcher
+from tests.conftest import Clock, emulator_config, make_client
+from tests.slack.conftest import slack_settings
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@dataclass
+class World:
+    emulator: Emulator
+    cdn: CdnClient
+    slack: object
+    store: Store
+    clock: Clock
+    database: str
+
+    def watcher(self, store: Store | None = None) -> Watcher:
+        """A watcher as a fresh bot process would build it (same database, new everything else)."""
+        reads = CachedReads(self.cdn, ResponseCache(ttl=0))
+
+        async def fetch(start, end):
+            return await failed_tasks(reads, start=start, end=end)
+
+        notifier = Notifier(web_client(slack_settings(self.slack)), spacing=0)
+        return Watcher(
+            store=store or self.store,
+            fetch_failures=fetch,
+            post=notifier.post_failures,
+            clock=self.clock,
+            interval=60,
+            overlap=timedelta(hours=1),
+        )
+
+    async def subscribe(self, channel, domain=None, kind=None):
+        await self.store.subscribe(Subscription(channel, domain, kind, "U0ANA1234", self.clock()))
+
+    async def fail(self, *paths, kind="File"):
+        """Create tasks that will fail (their path holds /broken/) and let them finish."""
+        made = await self.cdn.refresh_object_caches(list(paths), object_type=kind)
+        self.clock.advance(seconds=31)
+        return made.task_ids
+
+    def posted(self, channel):
+        return [body["text"] for body in self.slack.posts_to(channel)]
+
+
+@pytest.fixture
+async def world(clock, fake_slack, tmp_path) -> AsyncIterator[World]:
+    emulator = Emulator(emulator_config(clock, fail_pattern="/broken/", task_seconds=30))
+    await emulator.start()
+    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    store = Store(database)
+    async with make_client(emulator, clock) as cdn:
+        yield World(emulator, cdn, fake_slack, store, clock, database)
+    store.close()
+    await emulator.stop()
+
+
+async def test_failures_reach_exactly_the_subscribed_channels_once(world):
+    await world.subscribe("C-all")
+    await world.subscribe("C-a", "a.example.com")
+    await world.subscribe("C-dir", "b.example.com", ObjectType.DIRECTORY)
+    await world.subscribe("C-wild", "*.example.com")
+    await world.subscribe("C-none", "quiet.example.com")
+    watcher = world.watcher()
+    await watcher.cycle()  # sets the mark
+    world.clock.advance(seconds=1)
+    await world.cdn.refresh_object_caches(
+        ["https://a.example.com/broken/x.js", "https://a.example.com/ok.js"]
+    )
+    await world.cdn.refresh_object_caches(
+        ["https://b.example.com/broken/"], object_type="Directory"
+    )
+    await world.fail("https://c.other.org/broken/y.png")
+    report = await watcher.cycle()
+    assert report.failures == 3
+    assert report.posted == {"C-all": 3, "C-a": 1, "C-dir": 1, "C-wild": 2}
+    assert world.posted("C-all")[0].startswith(":x: 3 CDN tasks failed")
+    assert "a.example.com/broken/x.js" in world.posted("C-a")[0]
+    assert world.posted("C-none") == []
+    world.clock.advance(seconds=60)
+    again = await watcher.cycle()
+    assert again.posted == {} and len(world.slack.posts) == 4
+
+
+async def test_a_restarted_bot_announces_nothing_twice(world):
+    await world.subscribe("C1")
+    await world.watcher().cycle()
+    world.clock.advance(seconds=1)
+    await world.fail("https://a.example.com/broken/1")
+    assert (await world.watcher().cycle()).posted == {"C1": 1}
+    reopened = Store(world.database)  # a new process on the same database
+    try:
+        world.clock.advance(seconds=60)
+        assert (await world.watcher(reopened).cycle()).posted == {}
+        await world.fail("https://a.example.com/broken/2")
+        assert (await world.watcher(reopened).cycle()).posted == {"C1": 1}
+    finally:
+        reopened.close()
+    assert len(world.posted("C1")) == 2
+
+
+async def test_failures_while_the_bot_was_down_are_announced_after(world):
+    await world.subscribe("C1")
+    await world.watcher().cycle()
+    world.clock.advance(hours=5)  # the bot is down for five hours
+    await world.fail("https://a.example.com/broken/early")
+    world.clock.advance(hours=3)
+    await world.fail("https://a.example.com/broken/late")
+    report = await world.watcher().cycle()
+    assert report.posted == {"C1": 2}
+    assert report.window[0] < world.clock() - timedelta(hours=8)
+
+
+async def test_a_new_subscription_does_not_replay_history(world):
+    await world.watcher().cycle()
+    await world.fail("https://a.example.com/broken/old")
+    world.clock.advance(seconds=5)
+    await world.subscribe("C1")
+    assert (await world.watcher().cycle()).posted == {}
+    world.clock.advance(seconds=1)
+    await world.fail("https://a.example.com/broken/new")
+    assert (await world.watcher().cycle()).posted == {"C1": 1}
+    assert "broken/new" in world.posted("C1")[0]
+
+
+async def test_slack_429_delays_but_does_not_drop(world):
+    await world.subscribe("C1")
+    watcher = world.watcher()
+    await watcher.cycle()
+    world.clock.advance(seconds=1)
+    await world.fail("https://a.example.com/broken/1")
+    world.slack.rate_limited = 3  # the first try and both of the client's retries get 429
+    first = await watcher.cycle()
+    assert first.posted == {} and first.owed == 1
+    world.clock.advance(minutes=90)  # later than the overlap: only the held-back mark finds it
+    second = await watcher.cycle()
+    assert second.posted == {"C1": 1}
+    assert len(world.posted("C1")) == 1
+
+
+async def test_an_archived_channel_is_marked_and_left_alone(world):
+    await world.subscribe("C-gone")
+    await world.subscribe("C-ok")
+    watcher = world.watcher()
+    await watcher.cycle()
+    world.clock.advance(seconds=1)
+    world.slack.channel_errors["C-gone"] = "is_archived"
+    await world.fail("https://a.example.com/broken/1")
+    report = await watcher.cycle()
+    assert report.unreachable == ["C-gone"] and report.posted == {"C-ok": 1}
+    gone = await world.store.subscriptions("C-gone")
+    assert gone[0].unreachable == "is_archived"
+    attempts = len(world.slack.calls_of("chat.postMessage"))
+    await world.fail("https://a.example.com/broken/2")
+    await watcher.cycle()
+    tried = [c["channel"] for c in world.slack.calls_of("chat.postMessage")[attempts:]]
+    assert tried == ["C-ok"]
+
+
+async def test_muted_domains_are_skipped_not_saved_up(world):
+    await world.subscribe("C1")
+    watcher = world.watcher()
+    await watcher.cycle()
+    await world.store.mute("C1", "a.example.com", world.clock() + timedelta(hours=1))
+    world.clock.advance(seconds=1)
+    await world.fail("https://a.example.com/broken/1", "https://b.example.com/broken/2")
+    report = await watcher.cycle()
+    assert report.posted == {"C1": 1} and report.muted == 1
+    world.clock.advance(hours=2)  # the mute is over; the muted failure stays unannounced
+    assert (await watcher.cycle()).posted == {}
+    assert "b.example.com" in world.posted("C1")[0]
+
+
+@pytest.mark.parametrize("subscriptions", [1, 100, 1000])
+async def test_upstream_calls_do_not_grow_with_subscriptions(world, subscriptions):
+    for n in range(subscriptions):
+        await world.subscribe(f"C{n}", f"d{n % 20}.example.com" if n % 2 else None)
+    watcher = world.watcher()
+    await watcher.cycle()
+    world.clock.advance(seconds=1)
+    await world.fail(*[f"https://d{n}.example.com/broken/{n}" for n in range(20)])
+    before = len(world.emulator.calls_of("DescribeRefreshTasks"))
+    report = await watcher.cycle()
+    calls = len(world.emulator.calls_of("DescribeRefreshTasks")) - before
+    assert calls == 5  # one per watched type, whatever the number of subscriptions
+    assert report.failures == 20 and len(report.posted) == subscriptions

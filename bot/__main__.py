@@ -31,11 +31,12 @@ from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Task, TaskListRequest
 from bot.errors import BotError, InvalidQuery
 from bot.slack.app import (
+    SlackClient,
     SocketConnection,
     create_app,
     health_route,
+    slack_client,
     web_application,
-    web_client,
 )
 from bot.slack.notify import Notifier
 from bot.slack.replies import Services
@@ -126,7 +127,13 @@ async def _serve_http(app: web.Application, host: str, port: int, what: str) -> 
 
 
 async def _serve_slack(settings: Settings, mode: SlackMode, cdn: Cdn, store: Store) -> None:
-    client = web_client(settings)
+    async with slack_client(settings) as client:
+        await _serve_slack_with(settings, mode, cdn, store, client)
+
+
+async def _serve_slack_with(
+    settings: Settings, mode: SlackMode, cdn: Cdn, store: Store, client: SlackClient
+) -> None:
     notifier = Notifier(client)
     services = Services(find_tasks=cdn.find_tasks, store=store, notifier=notifier)
     watcher = Watcher(

@@ -14,7 +14,7 @@ from bot.cdn.emulator import Emulator
 from bot.cdn.fetch import failed_tasks
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
-from bot.slack.app import web_client
+from bot.slack.app import slack_client
 from bot.slack.notify import Notifier
 from bot.store.database import Store
 from bot.watcher import Watcher
@@ -32,6 +32,7 @@ class World:
     store: Store
     clock: Clock
     database: str
+    client: object
 
     def watcher(self, store: Store | None = None) -> Watcher:
         """A watcher as a fresh bot process would build it (same database, new everything else)."""
@@ -40,7 +41,7 @@ class World:
         async def fetch(start, end):
             return await failed_tasks(reads, start=start, end=end)
 
-        notifier = Notifier(web_client(slack_settings(self.slack)), spacing=0)
+        notifier = Notifier(self.client, spacing=0)
         return Watcher(
             store=store or self.store,
             fetch_failures=fetch,
@@ -69,8 +70,9 @@ async def world(clock, fake_slack, tmp_path) -> AsyncIterator[World]:
     await emulator.start()
     database = f"sqlite:///{tmp_path / 'bot.db'}"
     store = Store(database)
-    async with make_client(emulator, clock) as cdn:
-        yield World(emulator, cdn, fake_slack, store, clock, database)
+    settings = slack_settings(fake_slack)
+    async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
+        yield World(emulator, cdn, fake_slack, store, clock, database, client)
     store.close()
     await emulator.stop()
 

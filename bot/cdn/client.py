@@ -6,6 +6,7 @@ This is the edge where HTTP and API failures become `bot.errors`; nothing from h
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import uuid
@@ -35,6 +36,7 @@ from bot.errors import (
 )
 
 API_VERSION = "2018-05-10"
+FORM = "application/x-www-form-urlencoded"
 MAX_IDS_PER_LOOKUP = 10
 
 _THROTTLING = {"Throttling", "TooManyRequests"}
@@ -185,10 +187,11 @@ class CdnClient:
     ) -> Submission:
         """RefreshObjectCaches: purge the given URLs, directories or one regex."""
         action = "RefreshObjectCaches"
-        params = {"ObjectPath": "\n".join(paths), "ObjectType": object_type}
+        form = {"ObjectPath": "\n".join(paths), "ObjectType": object_type}
         if force:
-            params["Force"] = "true"
-        body = await self._call(action, params, priority=Priority.INTERACTIVE)
+            form["Force"] = "true"
+        # In a form body, as the official SDK sends it: a thousand URLs do not fit a query.
+        body = await self._call(action, {}, form=form, priority=Priority.INTERACTIVE)
         return responses.submission(action, body, id_field="RefreshTaskId")
 
     async def push_object_cache(
@@ -196,12 +199,14 @@ class CdnClient:
     ) -> Submission:
         """PushObjectCache: prefetch the given URLs."""
         action = "PushObjectCache"
-        params = {"ObjectPath": "\n".join(paths)}
+        params = {}
         if area:
             params["Area"] = area
         if l2_preload:
             params["L2Preload"] = "true"
-        body = await self._call(action, params, priority=Priority.INTERACTIVE)
+        # 100 URLs of up to 1024 characters outgrow a query string; RPC takes form fields too.
+        form = {"ObjectPath": "\n".join(paths)}
+        body = await self._call(action, params, form=form, priority=Priority.INTERACTIVE)
         return responses.submission(action, body, id_field="PushTaskId")
 
     async def describe_refresh_quota(
@@ -214,14 +219,19 @@ class CdnClient:
     # -- transport ---------------------------------------------------------------------------
 
     async def _call(
-        self, action: str, params: Mapping[str, str], *, priority: Priority
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        priority: Priority,
+        form: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         attempt = 0
         while True:
             await self._limiter.acquire(action, priority)
             retry_after: float | None = None
             try:
-                response = await self._send(self._signed_request(action, params))
+                response = await self._send(self._signed_request(action, params, form or {}))
             except httpx.TimeoutException as exc:
                 error: UpstreamError = UpstreamTimeout(action, code=type(exc).__name__)
                 error.__cause__ = exc
@@ -267,18 +277,32 @@ class CdnClient:
             return MalformedResponse(action, code="NotAnObject", status=response.status_code)
         return body
 
-    def _signed_request(self, action: str, params: Mapping[str, str]) -> httpx.Request:
+    def _signed_request(
+        self, action: str, params: Mapping[str, str], form: Mapping[str, str]
+    ) -> httpx.Request:
         # A fresh nonce and timestamp for every attempt: the API refuses a nonce it has seen.
         nonce = uuid.uuid4().hex
         timestamp = format_api_time(self._now())
+        body = _encode_query(form)
+        headers = {"content-type": FORM} if body else {}
         if self._signature_version == "v1":
-            return self._v1_request(action, params, nonce=nonce, timestamp=timestamp)
-        return self._v3_request(action, params, nonce=nonce, timestamp=timestamp)
+            query = self._v1_query(action, params, form, nonce=nonce, timestamp=timestamp)
+        else:
+            query = _encode_query(params)
+            headers |= self._v3_headers(action, params, body, nonce=nonce, timestamp=timestamp)
+        url = self._base.copy_with(query=query or None)
+        return httpx.Request("POST", url, headers=headers, content=body)
 
-    def _v1_request(
-        self, action: str, params: Mapping[str, str], *, nonce: str, timestamp: str
-    ) -> httpx.Request:
-        signed = {
+    def _v1_query(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        form: Mapping[str, str],
+        *,
+        nonce: str,
+        timestamp: str,
+    ) -> bytes:
+        query = {
             **params,
             "Action": action,
             "Version": API_VERSION,
@@ -290,22 +314,30 @@ class CdnClient:
             "Timestamp": timestamp,
         }
         if self._credentials.security_token:
-            signed["SecurityToken"] = self._credentials.security_token
-        signed["Signature"] = signing.v1_signature(
-            signed, method="POST", secret=self._credentials.access_key_secret
+            query["SecurityToken"] = self._credentials.security_token
+        # V1 signs every parameter, wherever it travels (query string or form body).
+        signature = signing.v1_signature(
+            {**query, **form}, method="POST", secret=self._credentials.access_key_secret
         )
-        return httpx.Request("POST", self._base.copy_with(query=_encode_query(signed)))
+        return _encode_query({**query, "Signature": signature})
 
-    def _v3_request(
-        self, action: str, params: Mapping[str, str], *, nonce: str, timestamp: str
-    ) -> httpx.Request:
+    def _v3_headers(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        body: bytes,
+        *,
+        nonce: str,
+        timestamp: str,
+    ) -> dict[str, str]:
+        payload_sha256 = hashlib.sha256(body).hexdigest()
         headers = {
             "host": self._base.netloc.decode("ascii"),
             "x-acs-action": action,
             "x-acs-version": API_VERSION,
             "x-acs-date": timestamp,
             "x-acs-signature-nonce": nonce,
-            "x-acs-content-sha256": signing.EMPTY_PAYLOAD_SHA256,
+            "x-acs-content-sha256": payload_sha256,
         }
         if self._credentials.security_token:
             headers["x-acs-accesskey-id"] = self._credentials.access_key_id
@@ -315,13 +347,12 @@ class CdnClient:
             path="/",
             query=params,
             headers=headers,
-            payload_sha256=signing.EMPTY_PAYLOAD_SHA256,
+            payload_sha256=payload_sha256,
             access_key_id=self._credentials.access_key_id,
             secret=self._credentials.access_key_secret,
         )
         headers["accept"] = "application/json"
-        url = self._base.copy_with(query=_encode_query(params) or None)
-        return httpx.Request("POST", url, headers=headers)
+        return headers
 
 
 def _encode_query(params: Mapping[str, str]) -> bytes:

@@ -100,13 +100,12 @@ class Router:
     def route(self, failures: Iterable[Task]) -> dict[str, list[Task]]:
         """Each channel's matching failures, newest first, each task once per channel."""
         routed: dict[str, dict[str, Task]] = defaultdict(dict)
-        for task in failures:
+        # Sorted once here, every channel's list comes out in order without sorting it again.
+        for task in sorted(failures, key=_newest_first):
             for subscription in self._candidates(task.domain):
                 if subscription.matches(task):
-                    routed[subscription.channel_id][task.task_id] = task
-        return {
-            channel: sorted(tasks.values(), key=_newest_first) for channel, tasks in routed.items()
-        }
+                    routed[subscription.channel_id].setdefault(task.task_id, task)
+        return {channel: list(tasks.values()) for channel, tasks in routed.items()}
 
 
 def _newest_first(task: Task) -> tuple[float, int]:
@@ -135,7 +134,10 @@ def owed(
         fresh = [task for task in tasks if task.task_id not in seen]
         if not fresh:
             continue
-        mutes = muted_domains.get(channel, set())
+        mutes = muted_domains.get(channel)
+        if not mutes:
+            result.append(Owed(channel, tuple(fresh), ()))
+            continue
         muted = tuple(t for t in fresh if any(domain_matches(m, t.domain) for m in mutes))
         post = tuple(t for t in fresh if t not in muted)
         result.append(Owed(channel, post, muted))

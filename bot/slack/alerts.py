@@ -37,6 +37,7 @@ from bot.slack.render import (
 MUTE_FOR = timedelta(hours=1)
 MAX_MUTE_OPTIONS = 100
 MAX_OPTION_VALUE = 150  # Slack's limit for a select option's value
+DIGEST_ROWS = 25
 
 
 def _scope(subscription: Subscription) -> str:
@@ -123,7 +124,8 @@ def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
         )
         summary = " · ".join(f"{count} {escape(label)}" for label, count in reasons.most_common())
         text = f":x: {len(ordered)} CDN tasks failed {where}: {summary}"
-        table, shown = task_table(ordered)
+        # A channel notice stays glanceable; the button lists everything.
+        table, shown = task_table(ordered[:DIGEST_ROWS])
         blocks = [
             SectionBlock(
                 text=MarkdownTextObject(

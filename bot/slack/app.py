@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -20,12 +22,28 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def web_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client at SLACK_API_URL; HTTP 429s wait for Retry-After and try again."""
+def web_client(
+    settings: Settings, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The Web API client at SLACK_API_URL; HTTP 429s wait for Retry-After and try again.
+
+    Pass a shared `session` where many calls are made: without one, every call opens (and
+    closes) a connection of its own.
+    """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, session=session)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
+
+
+SlackClient = AsyncWebClient
+
+
+@contextlib.asynccontextmanager
+async def slack_client(settings: Settings) -> AsyncIterator[SlackClient]:
+    """A Web API client with one connection pool for the life of the process."""
+    async with aiohttp.ClientSession() as session:
+        yield web_client(settings, session=session)
 
 
 def create_app(

@@ -6,11 +6,13 @@ table's text budget, and rows that still do not fit are left out with a note say
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -62,9 +64,19 @@ class Reply:
     text: str
     blocks: tuple[Block, ...] = field(default=())
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body for respond() or chat.postMessage."""
+    @cached_property
+    def _json(self) -> dict[str, Any]:
+        # Turning blocks into JSON is the costly part; a digest sent to many channels does it once.
         return {"text": self.text, "blocks": [block.to_dict() for block in self.blocks]}
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body for respond() or chat.postMessage (a fresh copy each time)."""
+        return {"text": self._json["text"], "blocks": list(self._json["blocks"])}
+
+    @cached_property
+    def encoded(self) -> bytes:
+        """The payload as JSON bytes, encoded once however many channels it goes to."""
+        return json.dumps(self._json, separators=(",", ":")).encode()
 
 
 def escape(text: str) -> str:

@@ -288,3 +288,15 @@ async def test_lookup_by_id_takes_one_to_ten(client):
         await client.describe_refresh_task_by_id([str(n) for n in range(11)])
     with pytest.raises(ValueError):
         await client.describe_refresh_task_by_id([])
+
+
+@pytest.mark.parametrize("version", ["v3", "v1"])
+async def test_the_largest_submissions_fit(emulator, clock, version):
+    async with make_client(emulator, clock, signature_version=version) as cdn:
+        refreshed = await cdn.refresh_object_caches(
+            [f"https://big.example.com/{n}/ä b.js" for n in range(1000)]
+        )
+        long_paths = [f"https://big.example.com/{n}/" + "x" * 1000 for n in range(100)]
+        pushed = await cdn.push_object_cache(long_paths)
+    assert len(refreshed.task_ids) == 1000 and len(pushed.task_ids) == 100
+    assert emulator.ledger.visible(clock())[0].object_path == long_paths[-1]

@@ -13,7 +13,7 @@ from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.demo import seed_history
 from bot.cdn.fetch import fetch_tasks
 from bot.config import Settings
-from bot.slack.app import create_app, web_application, web_client
+from bot.slack.app import create_app, slack_client, web_application
 from bot.slack.notify import Notifier
 from bot.slack.replies import Services
 from bot.store.database import Store
@@ -47,14 +47,13 @@ class RunningBot:
 @pytest.fixture
 async def running_bot(emulator, clock, fake_slack, tmp_path) -> AsyncIterator[RunningBot]:
     seed_history(emulator.ledger, 120, now=clock())
-    async with make_client(emulator, clock) as cdn:
+    settings = slack_settings(fake_slack)
+    async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
         reads = CachedReads(cdn, ResponseCache(ttl=60))
 
         async def find_tasks(query, *, fresh=False):
             return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
 
-        settings = slack_settings(fake_slack)
-        client = web_client(settings)
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         services = Services(
             find_tasks=find_tasks, store=store, notifier=Notifier(client), clock=clock

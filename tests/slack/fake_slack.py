@@ -60,6 +60,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/posts", self._list_posts)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -143,6 +144,17 @@ class FakeSlack:
             return await self._post_message(body)
         return web.json_response({"ok": False, "error": "unknown_method"})
 
+    async def _list_posts(self, request: web.Request) -> web.Response:
+        """What was posted (to ?channel=), with arrival times, for a benchmark elsewhere."""
+        wanted = request.query.get("channel")
+        return web.json_response(
+            [
+                {"channel": channel, "at": body["_at"], "body": body}
+                for channel, body in self.posts
+                if wanted in (None, channel)
+            ]
+        )
+
     async def _post_message(self, body: dict[str, Any]) -> web.Response:
         channel = str(body.get("channel", ""))
         if self.rate_limited > 0:
@@ -152,8 +164,14 @@ class FakeSlack:
             )
         if channel in self.channel_errors:
             return web.json_response({"ok": False, "error": self.channel_errors[channel]})
+        body["_at"] = time.time()
         await self._note(lambda: self.posts.append((channel, body)))
         return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
+
+    async def serve_forever(self) -> None:
+        """Run until cancelled, printing the base URL first (for a separate process)."""
+        print(await self.start(), flush=True)
+        await asyncio.Event().wait()
 
     def posts_to(self, channel: str) -> list[dict[str, Any]]:
         return [body for name, body in self.posts if name == channel]

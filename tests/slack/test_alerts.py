@@ -84,7 +84,9 @@ def test_huge_digest_stays_within_limits():
     tasks = [failed(n, f"d{n % 150}.example.com") for n in range(500)]
     payload = alerts.failure_notice(tasks, now=NOW).payload()
     check_message(payload)
-    assert "Showing the newest 99" in json.dumps(payload)
+    assert "Showing the newest 25" in json.dumps(payload)
+    table = next(b for b in payload["blocks"] if b["type"] == "table")
+    assert len(table["rows"]) == 26
     assert len(actions_of(payload)[ActionId.MUTE]["options"]) == 100
 
 

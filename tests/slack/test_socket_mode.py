@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.fetch import fetch_tasks
-from bot.slack.app import SocketConnection, create_app, web_client
+from bot.slack.app import SocketConnection, create_app, slack_client
 from bot.slack.notify import Notifier
 from bot.slack.replies import Services
 from bot.store.database import Store
@@ -18,14 +18,13 @@ from tests.slack.limits import check_message
 
 async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_path):
     emulator.ledger.create(["https://s.example.com/a.js"], "file", clock())
-    async with make_client(emulator, clock) as cdn:
+    settings = slack_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
         reads = CachedReads(cdn, ResponseCache(ttl=0))
 
         async def find_tasks(query, *, fresh=False):
             return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
 
-        settings = slack_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
-        client = web_client(settings)
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         services = Services(
             find_tasks=find_tasks, store=store, notifier=Notifier(client), clock=clock

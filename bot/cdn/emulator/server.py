@@ -111,7 +111,9 @@ class Emulator:
 
     def app(self) -> web.Application:
         """The aiohttp application serving the API at `/`."""
-        application = web.Application()
+        # Push puts up to 100 URLs in the query string: the real gateway takes long lines.
+        limits = {"max_line_size": 256 * 1024, "max_field_size": 256 * 1024}
+        application = web.Application(handler_args=limits)
         application.router.add_route("*", "/", self._handle)
         return application
 

@@ -243,6 +243,13 @@ def test_query_help_lists_the_filters(tmp_path):
     assert status == 0 and "status:complete|refreshing|failed|pending" in output
 
 
+async def wait_until(condition, *, timeout: float = 20) -> None:
+    """Re-check `condition` (state another process changes) until it holds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -304,3 +311,65 @@ def test_half_configured_slack_says_what_is_missing(tmp_path, env, named):
     status, output = Running(env={"HOME": str(tmp_path), **env}).finish()
     assert status == 1 and named in output
     assert "built-in CDN emulator" not in output  # refused before anything started
+
+
+async def test_restarted_process_neither_repeats_nor_loses_notifications(tmp_path, fake_slack):
+    from bot.cdn.emulator import Emulator, EmulatorConfig
+    from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, signed_headers, slash_command
+
+    emulator = Emulator(
+        EmulatorConfig(
+            access_key_id="ak", access_key_secret="sk", qps=0, task_seconds=0.2,
+            fail_pattern="/broken/",
+        )
+    )  # fmt: skip
+    await emulator.start()
+    port = free_port()
+    env = {
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "CDN_ENDPOINT": emulator.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "ak",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sk",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "WATCH_INTERVAL": "0.2",
+    }
+
+    def mentions(path: str) -> int:
+        return sum(path in json.dumps(body) for body in fake_slack.posts_to("C1"))
+
+    cdn = CdnClient(
+        endpoint=emulator.url, credentials=Credentials("ak", "sk"), limiter=RateLimiter()
+    )
+    first = Running(env=env)
+    try:
+        await asyncio.to_thread(first.wait_for, "Slack HTTP mode listening")
+        body = slash_command("subscribe", response_url=fake_slack.new_response_url())
+        async with httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            answer = await http.post(url, content=body, headers=signed_headers(body))
+            assert answer.status_code == 200
+        await fake_slack.wait_for(lambda: fake_slack.posts_to("C1"))  # the announcement
+        await cdn.refresh_object_caches(["https://a.example.com/broken/one.js"])
+        await fake_slack.wait_for(lambda: mentions("broken/one.js"))
+    finally:
+        await asyncio.to_thread(first.stop)
+    # While no bot runs, another task fails.
+    await cdn.refresh_object_caches(["https://a.example.com/broken/two.js"])
+    second = Running(env=env)
+    try:
+        await asyncio.to_thread(second.wait_for, "Slack HTTP mode listening")
+        await fake_slack.wait_for(lambda: mentions("broken/two.js"))
+        seen = len(emulator.calls_of("DescribeRefreshTasks"))
+        # Two more whole cycles (five calls each) must pass without repeating anything.
+        cycles_passed = lambda: len(emulator.calls_of("DescribeRefreshTasks")) >= seen + 10  # noqa: E731
+        await wait_until(cycles_passed)
+    finally:
+        await asyncio.to_thread(second.stop)
+        await cdn.aclose()
+        await emulator.stop()
+    assert mentions("broken/one.js") == 1 and mentions("broken/two.js") == 1

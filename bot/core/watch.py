@@ -37,7 +37,9 @@ class Subscription:
 
     def matches(self, task: Task) -> bool:
         """Whether `task` is one this subscription asked for (and failed after it was made)."""
-        if task.created < self.added_at:
+        # The API gives creation times to the second: a task made in the subscription's own
+        # second counts as after it.
+        if task.created < self.added_at.replace(microsecond=0):
             return False
         if self.object_type is not None and task.object_type != self.object_type:
             return False

@@ -87,6 +87,13 @@ def test_routing_by_host_type_and_age():
     }
 
 
+def test_a_task_of_the_subscriptions_own_second_counts():
+    subscription = Subscription("C1", None, None, "U0ANA1234", NOW + timedelta(milliseconds=700))
+    same_second = failed(1, "a.com", minutes_ago=0)  # created at NOW, the API's whole second
+    assert subscription.matches(same_second)
+    assert not subscription.matches(failed(2, "a.com", minutes_ago=1 / 60))
+
+
 def test_a_channel_hears_of_a_task_once_even_with_overlapping_subscriptions():
     subscriptions = [sub("C1"), sub("C1", "example.com"), sub("C1", "*.example.com")]
     routed = Router(subscriptions).route([failed(1, "example.com"), failed(1, "example.com")])

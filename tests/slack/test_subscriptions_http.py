@@ -1,0 +1,108 @@
+"""Subscribing, listing, unsubscribing, muting and "Show failed tasks", over signed HTTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from bot.slack.render import ActionId
+from tests.slack.fake_slack import button_click, slash_command
+from tests.slack.limits import assert_inert, check_message
+from tests.slack.test_http_app import command
+
+
+def text_of(reply) -> str:
+    return json.dumps(reply, ensure_ascii=False)
+
+
+async def test_subscribe_announces_in_the_channel_and_merges_duplicates(running_bot):
+    reply = await command(running_bot, "subscribe domain:www.example.com type:file")
+    assert "Subscribed" in reply["text"] and reply["response_type"] == "ephemeral"
+    (announcement,) = running_bot.slack.posts_to("C1")
+    assert "<@U0ANA1234> subscribed this channel" in announcement["text"]
+    again = await command(running_bot, "sub www.example.com type:file")
+    assert "nothing doubled" in again["text"]
+    assert len(running_bot.slack.posts_to("C1")) == 1
+    (stored,) = await running_bot.store.subscriptions("C1")
+    assert (stored.domain, stored.object_type.value, stored.added_by) == (
+        "www.example.com", "file", "U0ANA1234",
+    )  # fmt: skip
+
+
+async def test_private_channel_without_the_bot_says_how_to_invite(running_bot):
+    running_bot.slack.channel_errors["C1"] = "not_in_channel"
+    reply = await command(running_bot, "subscribe")
+    assert "/invite @cdn-task-bot" in reply["text"]
+    assert await running_bot.store.subscriptions("C1") == []
+
+
+async def test_list_and_unsubscribe(running_bot):
+    await command(running_bot, "subscribe")
+    await command(running_bot, "subscribe domain:*.example.com")
+    listing = await command(running_bot, "subscriptions")
+    text = listing["blocks"][0]["text"]["text"]
+    assert "every domain" in text and "`*.example.com`" in text and "<@U0ANA1234>" in text
+    one = await command(running_bot, "unsubscribe domain:*.example.com")
+    assert "Removed 1 subscription." in one["text"] and "every domain" in one["text"]
+    none = await command(running_bot, "unsubscribe domain:nothing.example.com")
+    assert "No subscription here matched" in none["text"]
+    everything = await command(running_bot, "unsubscribe all")
+    assert "Removed 1 subscription" in everything["text"]
+    assert "no failure notifications" in (await command(running_bot, "subscriptions"))["text"]
+
+
+async def test_unreachable_subscriptions_are_reported(running_bot):
+    await command(running_bot, "subscribe")
+    await running_bot.store.mark_unreachable("C1", "is_archived")
+    listing = await command(running_bot, "subscriptions")
+    assert "not delivered (`is_archived`)" in listing["text"]
+
+
+async def click(bot, action):
+    hook = bot.slack.new_response_url()
+    response = await bot.post(button_click(action, response_url=hook))
+    assert response.status_code == 200
+    (reply,) = await bot.slack.response_to(hook)
+    check_message(reply)
+    assert_inert(reply)
+    return reply
+
+
+async def test_mute_button_and_select(running_bot, clock):
+    reply = await click(
+        running_bot,
+        {"action_id": ActionId.MUTE.value, "type": "button", "value": "img.example.com"},
+    )
+    assert reply["replace_original"] is False and "Muted `img.example.com`" in reply["text"]
+    chosen = {"value": "video.example.net", "text": {"type": "plain_text", "text": "v"}}
+    await click(
+        running_bot,
+        {"action_id": ActionId.MUTE.value, "type": "static_select", "selected_option": chosen},
+    )
+    muted = await running_bot.store.muted(clock())
+    assert muted == {"C1": {"img.example.com", "video.example.net"}}
+    assert await running_bot.store.muted(clock() + timedelta(hours=2)) == {}
+    bad = await click(
+        running_bot, {"action_id": ActionId.MUTE.value, "type": "button", "value": "<!here>"}
+    )
+    assert ":warning:" in bad["text"]
+
+
+async def test_show_failed_tasks_answers_only_the_viewer(running_bot, clock):
+    from bot.core.query import TaskQuery, encode_query
+    from bot.core.tasks import Status
+
+    value = encode_query(TaskQuery(status=Status.FAILED, since=clock() - timedelta(days=2)))
+    reply = await click(
+        running_bot, {"action_id": ActionId.SHOW_FAILED.value, "type": "button", "value": value}
+    )
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    assert "Failed tasks" in text_of(reply)
+
+
+async def test_slash_command_payload_for_subscribe_uses_its_channel(running_bot):
+    hook = running_bot.slack.new_response_url()
+    body = slash_command("subscribe", response_url=hook).replace(b"C1", b"C0OPS2")
+    await running_bot.post(body)
+    await running_bot.slack.response_to(hook)
+    assert [s.channel_id for s in await running_bot.store.subscriptions()] == ["C0OPS2"]

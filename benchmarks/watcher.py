@@ -148,7 +148,8 @@ async def measure_latency(cdn, client, slack_url: str, interval: float, count: i
         store = Store(f"sqlite:///{folder}/bot.db")
         await store.subscribe(Subscription("C-latency", None, None, "U0BENCH01", now()))
         watcher = watcher_for(store, CachedReads(cdn, ResponseCache(ttl=0)), client, interval)
-        running = asyncio.create_task(watcher.run())
+        stop = asyncio.Event()
+        running = asyncio.create_task(watcher.run(stop))
         failed_at: dict[str, float] = {}
         for n in range(count):
             await asyncio.sleep(interval * 0.37)  # spread over the cycle phase
@@ -163,7 +164,8 @@ async def measure_latency(cdn, client, slack_url: str, interval: float, count: i
                 for path, at in failed_at.items():
                     if path in posted:
                         delays.setdefault(path, post["at"] - at)
-        running.cancel()
+        stop.set()
+        await running
         store.close()
     values = sorted(delays.values()) or [float("nan")]
     print(

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -115,13 +116,24 @@ async def _check_cdn(cdn: Cdn) -> None:
     )
 
 
-async def _serve_http(app: web.Application, host: str, port: int, what: str) -> None:
+def _stop_signal() -> asyncio.Event:
+    """Set on SIGTERM or SIGINT, so the bot can finish what it is doing and stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    return stop
+
+
+async def _serve_http(
+    app: web.Application, host: str, port: int, what: str, *, stop: asyncio.Event
+) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("%s listening on http://%s:%d", what, host, port)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()
 
@@ -144,7 +156,8 @@ async def _serve_slack_with(
         interval=settings.watch_interval,
         overlap=timedelta(seconds=settings.watch_overlap),
     )
-    watching = asyncio.create_task(watcher.run())
+    stop = _stop_signal()
+    watching = asyncio.create_task(watcher.run(stop))
     cloud = "emulator" if cdn.emulated else "alibaba"
     try:
         if mode == "http":
@@ -154,7 +167,7 @@ async def _serve_slack_with(
                 return {"ok": not watching.done(), "mode": "http", "cdn": cloud}
 
             health = web_application(app, http_health)
-            await _serve_http(health, settings.host, settings.port, "Slack HTTP mode")
+            await _serve_http(health, settings.host, settings.port, "Slack HTTP mode", stop=stop)
             return
         app = create_app(settings, services, client=client, socket_mode=True)
         assert settings.slack_app_token is not None
@@ -170,11 +183,17 @@ async def _serve_slack_with(
         health_app = web.Application()
         health_app.router.add_get("/healthz", health_route(socket_health))
         try:
-            await _serve_http(health_app, settings.host, settings.port, "Health check")
+            await _serve_http(health_app, settings.host, settings.port, "Health check", stop=stop)
         finally:
             await socket.close()
     finally:
-        watching.cancel()
+        stop.set()
+        # The cycle under way finishes, so every post Slack accepted is recorded.
+        try:
+            await asyncio.wait_for(watching, timeout=settings.watch_interval + 30)
+        except TimeoutError:
+            log.warning("the watcher did not finish its cycle in time")
+        log.info("stopped")
 
 
 async def _run_bot(settings: Settings) -> None:
@@ -189,7 +208,7 @@ async def _run_bot(settings: Settings) -> None:
                     "(HTTP mode) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode). "
                     "Serving the CDN layer only until stopped."
                 )
-                await asyncio.Event().wait()
+                await _stop_signal().wait()
             else:
                 await _serve_slack(settings, mode, cdn, store)
     finally:
@@ -222,7 +241,7 @@ async def _serve_emulator(config: EmulatorConfig, host: str, port: int) -> None:
     url = await emulator.start(host, port)
     print(f"CDN API emulator listening on {url} (AccessKeyId {config.access_key_id})", flush=True)
     try:
-        await asyncio.Event().wait()
+        await _stop_signal().wait()
     finally:
         await emulator.stop()
 

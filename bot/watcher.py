@@ -8,9 +8,10 @@ channel, and record a failure as announced only once Slack accepted the post.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -63,7 +64,6 @@ class Watcher:
         interval: float,
         overlap: timedelta,
         concurrency: int = 8,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._fetch = fetch_failures
@@ -72,7 +72,6 @@ class Watcher:
         self._interval = interval
         self._overlap = overlap
         self._slots = asyncio.Semaphore(concurrency)
-        self._sleep = sleep
 
     async def cycle(self) -> CycleReport:
         """Scan, decide, post, record; then move the high-water mark."""
@@ -111,9 +110,10 @@ class Watcher:
         await self._store.forget_announced_before(now - HISTORY - self._overlap)
         return report
 
-    async def run(self) -> None:
-        """Cycle forever; a failing cycle is logged and tried again at the next tick."""
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Cycle until `stop` is set, finishing the cycle under way (so what Slack accepted
+        is recorded); a failing cycle is logged and tried again at the next tick."""
+        while not stop.is_set():
             started = time.monotonic()
             try:
                 report = await self.cycle()
@@ -130,4 +130,6 @@ class Watcher:
                         report.owed,
                         len(report.unreachable),
                     )
-            await self._sleep(max(0.0, self._interval - (time.monotonic() - started)))
+            pause = max(0.0, self._interval - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -206,3 +207,15 @@ async def test_upstream_calls_do_not_grow_with_subscriptions(world, subscription
     calls = len(world.emulator.calls_of("DescribeRefreshTasks")) - before
     assert calls == 5  # one per watched type, whatever the number of subscriptions
     assert report.failures == 20 and len(report.posted) == subscriptions
+
+
+async def test_run_cycles_until_stopped_and_finishes_its_cycle(world):
+    await world.subscribe("C1")
+    watcher = world.watcher()
+    stop = asyncio.Event()
+    running = asyncio.create_task(watcher.run(stop))
+    await world.slack.wait_for(lambda: world.emulator.calls_of("DescribeRefreshTasks"))
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert running.done() and not running.cancelled()
+    assert await world.store.high_water() is not None

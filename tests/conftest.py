@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,14 @@ from tests.slack.fake_slack import FakeSlack
 
 KEY_ID = "test-key"
 KEY_SECRET = "test-secret"
+
+
+async def wait_until(condition, *, timeout: float = 20) -> None:
+    """Re-check `condition` until it holds: for state that no event announces (another
+    process's, or a background task's)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)

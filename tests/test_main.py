@@ -19,6 +19,7 @@ from bot.cdn.client import CdnClient
 from bot.cdn.credentials import Credentials
 from bot.cdn.limiter import RateLimiter
 from bot.core.tasks import ObjectType, Status, TaskListRequest
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -241,13 +242,6 @@ def test_query_command_refuses_bad_filters_clearly(tmp_path, filters, message):
 def test_query_help_lists_the_filters(tmp_path):
     status, output = Running("query", "help", env={"HOME": str(tmp_path)}).finish()
     assert status == 0 and "status:complete|refreshing|failed|pending" in output
-
-
-async def wait_until(condition, *, timeout: float = 20) -> None:
-    """Re-check `condition` (state another process changes) until it holds."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 def free_port() -> int:

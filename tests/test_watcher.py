@@ -19,7 +19,7 @@ from bot.slack.app import slack_client
 from bot.slack.notify import Notifier
 from bot.store.database import Store
 from bot.watcher import Watcher
-from tests.conftest import Clock, emulator_config, make_client
+from tests.conftest import Clock, emulator_config, make_client, wait_until
 from tests.slack.conftest import slack_settings
 
 pytestmark = pytest.mark.timeout(60)
@@ -214,7 +214,7 @@ async def test_run_cycles_until_stopped_and_finishes_its_cycle(world):
     watcher = world.watcher()
     stop = asyncio.Event()
     running = asyncio.create_task(watcher.run(stop))
-    await world.slack.wait_for(lambda: world.emulator.calls_of("DescribeRefreshTasks"))
+    await wait_until(lambda: world.emulator.calls_of("DescribeRefreshTasks"))
     stop.set()
     await asyncio.wait_for(running, timeout=10)
     assert running.done() and not running.cancelled()

@@ -14,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def start_bot(port: int, slack: FakeSlack, endpoint: str) -> subprocess.Popen[st
         "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/bot.db",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from bot.core.tasks import ObjectType, Status, TaskListRequest
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.timeout(60)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Running:
@@ -31,12 +33,15 @@ class Running:
         clean = {
             k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ALIBABA_", "CDN_"))
         }
+        env = env or {}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", *args],
+            # In its own folder, so the default database file lands there and not in the repo.
+            cwd=env.get("HOME"),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**clean, **(env or {})},
+            env={**clean, "PYTHONPATH": str(ROOT), **env},
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []

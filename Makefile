@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run emulator test check format lint types layers unit bench clean
+.PHONY: run emulator test check format lint types layers unit browser bench clean
+
+# Root installs system packages directly; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +37,15 @@ types: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest
+
+browser:  ## Debian's Chromium (and an emoji font) for the playground's browser tests
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Chromium for the browser tests (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-noto-color-emoji >/dev/null; }
 
 bench: $(STAMP)  ## benchmarks against the emulator (they print numbers; see benchmarks/README.md)
 	$(BIN)/python benchmarks/client.py

@@ -11,13 +11,17 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot import console, wording
 from bot.cdn.cache import CachedReads, ResponseCache
@@ -31,8 +35,8 @@ from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Task, TaskListRequest
 from bot.errors import BotError, InvalidQuery
+from bot.playground.server import Playground
 from bot.slack.app import (
-    SlackClient,
     SocketConnection,
     create_app,
     health_route,
@@ -75,7 +79,9 @@ async def open_cdn(settings: Settings) -> AsyncIterator[Cdn]:
     endpoint = settings.cdn_endpoint
     emulator: Emulator | None = None
     if credentials is None:
-        config = EmulatorConfig(seed=DEMO_TASKS)
+        # Paths with /broken/ in them fail, so notifications can be tried out locally too.
+        # Demo tasks finish in seconds, so a newcomer sees a refresh through within a minute.
+        config = EmulatorConfig(seed=DEMO_TASKS, fail_pattern="/broken/", task_seconds=5)
         emulator = Emulator(config)
         endpoint = await emulator.start()
         credentials = Credentials(config.access_key_id, config.access_key_secret)
@@ -125,94 +131,125 @@ def _stop_signal() -> asyncio.Event:
     return stop
 
 
-async def _serve_http(
-    app: web.Application, host: str, port: int, what: str, *, stop: asyncio.Event
-) -> None:
-    runner = web.AppRunner(app, access_log=None)
+async def _serve_http(app: web.Application, sock: socket.socket, *, stop: asyncio.Event) -> None:
+    # Open requests (the playground's long polls) get a few seconds, not aiohttp's default 60.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=3)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("%s listening on http://%s:%d", what, host, port)
+    await web.SockSite(runner, sock).start()
     try:
         await stop.wait()
     finally:
         await runner.cleanup()
 
 
-async def _serve_slack(settings: Settings, mode: SlackMode, cdn: Cdn, store: Store) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket bound now, so the port (0 = any free one) is known before serving."""
+    listener = socket.create_server((host, port), reuse_port=False)
+    listener.setblocking(False)
+    return listener
+
+
+@dataclass
+class Mode:
+    """How the bot meets Slack: over HTTP, over Socket Mode, or through the local playground."""
+
+    name: SlackMode | Literal["playground"]
+    settings: Settings
+    playground: Playground | None = None
+
+
+async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) -> None:
+    settings = mode.settings
     async with slack_client(settings) as client:
-        await _serve_slack_with(settings, mode, cdn, store, client)
+        notifier = Notifier(client)
+        services = Services(find_tasks=cdn.find_tasks, store=store, notifier=notifier)
+        watcher = Watcher(
+            store=store,
+            fetch_failures=cdn.failed_tasks,
+            post=notifier.post_failures,
+            clock=lambda: datetime.now(UTC),
+            interval=settings.watch_interval,
+            overlap=timedelta(seconds=settings.watch_overlap),
+        )
+        stop = _stop_signal()
+        watching = asyncio.create_task(watcher.run(stop))
+        cloud = "emulator" if cdn.emulated else "alibaba"
+        socket_mode = mode.name == "socket"
+        app = create_app(settings, services, client=client, socket_mode=socket_mode)
+        connection: SocketConnection | None = None
 
+        async def health() -> dict[str, object]:
+            report: dict[str, object] = {"ok": not watching.done(), "mode": mode.name, "cdn": cloud}
+            if connection is not None:
+                report["connected"] = connected = await connection.connected()
+                report["ok"] = report["ok"] and connected
+            return report
 
-async def _serve_slack_with(
-    settings: Settings, mode: SlackMode, cdn: Cdn, store: Store, client: SlackClient
-) -> None:
-    notifier = Notifier(client)
-    services = Services(find_tasks=cdn.find_tasks, store=store, notifier=notifier)
-    watcher = Watcher(
-        store=store,
-        fetch_failures=cdn.failed_tasks,
-        post=notifier.post_failures,
-        clock=lambda: datetime.now(UTC),
-        interval=settings.watch_interval,
-        overlap=timedelta(seconds=settings.watch_overlap),
-    )
-    stop = _stop_signal()
-    watching = asyncio.create_task(watcher.run(stop))
-    cloud = "emulator" if cdn.emulated else "alibaba"
-    try:
-        if mode == "http":
-            app = create_app(settings, services, client=client)
-
-            async def http_health() -> dict[str, object]:
-                return {"ok": not watching.done(), "mode": "http", "cdn": cloud}
-
-            health = web_application(app, http_health)
-            await _serve_http(health, settings.host, settings.port, "Slack HTTP mode", stop=stop)
-            return
-        app = create_app(settings, services, client=client, socket_mode=True)
-        assert settings.slack_app_token is not None
-        socket = SocketConnection(app, settings.slack_app_token.get_secret_value())
-        await socket.open()
-        log.info("Slack Socket Mode connected")
-
-        async def socket_health() -> dict[str, object]:
-            connected = await socket.connected()
-            ok = connected and not watching.done()
-            return {"ok": ok, "mode": "socket", "cdn": cloud, "connected": connected}
-
-        health_app = web.Application()
-        health_app.router.add_get("/healthz", health_route(socket_health))
         try:
-            await _serve_http(health_app, settings.host, settings.port, "Health check", stop=stop)
+            if socket_mode:
+                assert settings.slack_app_token is not None
+                connection = SocketConnection(app, settings.slack_app_token.get_secret_value())
+                await connection.open()
+                log.info("Slack Socket Mode connected")
+                http = web.Application()
+                http.router.add_get("/healthz", health_route(health))
+            else:
+                http = web_application(app, health)
+            if mode.playground is not None:
+                mode.playground.mount(http)
+            host, port = sock.getsockname()[:2]
+            what = {"http": "Slack HTTP mode", "socket": "Health check"}.get(mode.name)
+            if what:
+                log.info("%s listening on http://%s:%d", what, host, port)
+            else:
+                assert mode.playground is not None
+                log.info(
+                    "Local playground (not Slack, this machine only): %s/", mode.playground.base_url
+                )
+                print(f"Open {mode.playground.base_url}/ to try the bot", flush=True)
+            await _serve_http(http, sock, stop=stop)
         finally:
-            await socket.close()
-    finally:
-        stop.set()
-        # The cycle under way finishes, so every post Slack accepted is recorded.
-        try:
-            await asyncio.wait_for(watching, timeout=settings.watch_interval + 30)
-        except TimeoutError:
-            log.warning("the watcher did not finish its cycle in time")
-        log.info("stopped")
+            stop.set()
+            if connection is not None:
+                await connection.close()
+            # The cycle under way finishes, so every post Slack accepted is recorded.
+            try:
+                await asyncio.wait_for(watching, timeout=settings.watch_interval + 30)
+            except TimeoutError:
+                log.warning("the watcher did not finish its cycle in time")
+            log.info("stopped")
+
+
+def _playground_mode(settings: Settings, sock: socket.socket) -> Mode:
+    """No Slack configured: the bot talks to a local page that plays Slack's part."""
+    host, port = sock.getsockname()[:2]
+    base_url = f"http://{host}:{port}"
+    secret, token = secrets.token_hex(16), "xoxb-playground-local"
+    played = settings.model_copy(
+        update={
+            "slack_bot_token": SecretStr(token),
+            "slack_signing_secret": SecretStr(secret),
+            "slack_api_url": f"{base_url}/api/",
+        }
+    )
+    return Mode(
+        "playground", played, Playground(base_url=base_url, signing_secret=secret, bot_token=token)
+    )
 
 
 async def _run_bot(settings: Settings) -> None:
-    mode = slack_mode(settings)  # a half-configured Slack fails before anything starts
+    slack = slack_mode(settings)  # a half-configured Slack fails before anything starts
+    host = settings.host if slack else settings.playground_host
+    sock = _listen(host, settings.port)
+    mode = Mode(slack, settings) if slack else _playground_mode(settings, sock)
     store = Store(settings.database_url)  # created on first run, migrated on every start
     try:
         async with open_cdn(settings) as cdn:
             await _check_cdn(cdn)
-            if mode is None:
-                log.warning(
-                    "Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
-                    "(HTTP mode) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode). "
-                    "Serving the CDN layer only until stopped."
-                )
-                await _stop_signal().wait()
-            else:
-                await _serve_slack(settings, mode, cdn, store)
+            await _serve_slack(mode, cdn, store, sock)
     finally:
         store.close()
+        sock.close()
 
 
 async def _run_query(settings: Settings, text: str, *, as_json: bool) -> int:

@@ -1,0 +1,299 @@
+"""The playground's state and HTTP routes: channels, messages, and the Slack side of the wire.
+
+The page talks to /playground/*; the bot talks to /api/* (its Web API) and to the response_url
+receivers; the playground talks to the bot only through its real /slack/events endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from html import escape
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+USER_ID, USER_NAME, TEAM_ID, BOT_USER = "U0PLAYER1", "you", "T0PLAYGND", "U0CDNBOT1"
+STATIC = {"app.js": "application/javascript", "style.css": "text/css"}
+LONG_POLL_SECONDS = 25
+
+
+@dataclass
+class Channel:
+    """A channel of the playground's workspace."""
+
+    id: str
+    name: str
+    private: bool = False
+    bot_member: bool = True
+
+
+@dataclass
+class Message:
+    """One message as the page shows it."""
+
+    id: int
+    channel: str
+    author: str  # "bot", "you" or "system"
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+    deleted: bool = False
+    ts: str = field(default_factory=lambda: f"{time.time():.6f}")
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A response_url: the channel it answers in and the message whose button made it."""
+
+    channel: str
+    origin: int | None
+
+
+def _entities(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sign(body: bytes, secret: str, stamp: int) -> str:
+    """Slack's request signature: v0= + hex HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    base = b"v0:" + str(stamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class Playground:
+    """Everything the page shows, and the Slack the bot believes it talks to."""
+
+    def __init__(self, *, base_url: str, signing_secret: str, bot_token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._secret = signing_secret
+        self._token = bot_token
+        self.channels = {
+            c.id: c
+            for c in (
+                Channel("C0GENERAL", "general"),
+                Channel("C0CDNOPS1", "cdn-ops"),
+                Channel("G0SECRET1", "secret", private=True, bot_member=False),
+            )
+        }
+        self.messages: dict[int, Message] = {}
+        self.events: list[dict[str, Any]] = []
+        self.user_tz = "UTC"
+        self._ids = itertools.count(1)
+        self._hooks: dict[str, Hook] = {}
+        self._hook_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._http: aiohttp.ClientSession | None = None
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        """Add the playground's routes to the bot's own HTTP application."""
+        app.router.add_get("/", self._page)
+        app.router.add_get("/playground/static/{name}", self._static)
+        app.router.add_get("/playground/events", self._events)
+        app.router.add_post("/playground/command", self._command)
+        app.router.add_post("/playground/action", self._action)
+        app.router.add_post("/playground/respond/{hook}", self._respond)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.on_cleanup.append(self._close)
+
+    async def _close(self, _app: web.Application) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def _publish(self, message: Message) -> Message:
+        async with self._changed:
+            self.messages[message.id] = message
+            self.events.append({"seq": len(self.events) + 1, "message": asdict(message)})
+            self._changed.notify_all()
+        return message
+
+    async def _add(self, channel: str, author: str, text: str, **fields: Any) -> Message:
+        return await self._publish(Message(next(self._ids), channel, author, text, **fields))
+
+    async def _events(self, request: web.Request) -> web.Response:
+        after = int(request.query.get("after", "0") or 0)
+
+        async def newer() -> list[dict[str, Any]]:
+            async with self._changed:
+                while len(self.events) <= after:
+                    await self._changed.wait()
+                return self.events[after:]
+
+        try:
+            found = await asyncio.wait_for(newer(), LONG_POLL_SECONDS)
+        except TimeoutError:
+            found = []
+        return web.json_response(found)
+
+    # -- the page ---------------------------------------------------------------------------
+
+    async def _page(self, _request: web.Request) -> web.Response:
+        items = "".join(
+            f'<li><button class="channel" data-channel="{c.id}">'
+            f"{'🔒' if c.private else '#'} {escape(c.name)}</button></li>"
+            for c in self.channels.values()
+        )
+        html = resources.files(__package__).joinpath("static/index.html").read_text("utf-8")
+        return web.Response(
+            text=html.replace("{{channels}}", items).replace("{{address}}", escape(self.base_url)),
+            content_type="text/html",
+        )
+
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        body = resources.files(__package__).joinpath(f"static/{name}").read_bytes()
+        return web.Response(body=body, content_type=STATIC[name])
+
+    # -- the person at the keyboard ---------------------------------------------------------
+
+    async def _command(self, request: web.Request) -> web.Response:
+        form = await request.json()
+        channel = str(form.get("channel", ""))
+        text = str(form.get("text", "")).strip()
+        self.user_tz = str(form.get("tz") or self.user_tz)
+        if channel not in self.channels or not text:
+            raise web.HTTPBadRequest(text="unknown channel or empty text")
+        if text.startswith("/invite"):
+            self.channels[channel].bot_member = True
+            await self._add(channel, "system", "cdn-task-bot was added to the channel.")
+            return web.json_response({"status": 200})
+        if not text.startswith("/cdn"):
+            if text.startswith("/"):
+                note = "Only /cdn and /invite @cdn-task-bot work in the playground."
+                await self._add(channel, "system", note, ephemeral=True)
+            else:
+                await self._add(channel, "you", text)
+            return web.json_response({"status": 200})
+        await self._add(channel, "you", text, ephemeral=True)
+        body = urlencode(
+            {
+                "command": "/cdn",
+                # Slack sends &, < and > as HTML entities whatever should_escape says.
+                "text": _entities(text[len("/cdn") :].strip()),
+                "user_id": USER_ID,
+                "user_name": USER_NAME,
+                "channel_id": channel,
+                "channel_name": self.channels[channel].name,
+                "team_id": TEAM_ID,
+                "response_url": self._new_hook(channel, None),
+                "trigger_id": f"{time.time():.0f}.playground",
+            }
+        ).encode()
+        return web.json_response({"status": await self._to_bot(body)})
+
+    async def _action(self, request: web.Request) -> web.Response:
+        form = await request.json()
+        message = self.messages.get(int(form.get("message", 0)))
+        if message is None:
+            raise web.HTTPBadRequest(text="unknown message")
+        action = {
+            key: form[key]
+            for key in ("action_id", "block_id", "type", "value", "selected_option")
+            if key in form
+        }
+        action["action_ts"] = f"{time.time():.6f}"
+        payload = {
+            "type": "block_actions",
+            "user": {"id": USER_ID, "username": USER_NAME, "team_id": TEAM_ID},
+            "team": {"id": TEAM_ID, "domain": "playground"},
+            "channel": {"id": message.channel, "name": self.channels[message.channel].name},
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": message.ephemeral,
+            },
+            "trigger_id": f"{time.time():.0f}.playground",
+            "response_url": self._new_hook(message.channel, message.id),
+            "actions": [action],
+            "api_app_id": "A0PLAYGND",
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return web.json_response({"status": await self._to_bot(body)})
+
+    def _new_hook(self, channel: str, origin: int | None) -> str:
+        hook = str(next(self._hook_ids))
+        self._hooks[hook] = Hook(channel, origin)
+        return f"{self.base_url}/playground/respond/{hook}"
+
+    async def _to_bot(self, body: bytes) -> int:
+        """Deliver a request to the bot's /slack/events exactly as Slack would: signed."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        stamp = int(time.time())
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": str(stamp),
+            "X-Slack-Signature": sign(body, self._secret, stamp),
+        }
+        async with self._http.post(
+            f"{self.base_url}/slack/events", data=body, headers=headers
+        ) as answer:
+            return answer.status
+
+    # -- the bot's side of Slack ------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        hook = self._hooks.get(request.match_info["hook"])
+        if hook is None:
+            return web.Response(status=404, text="expired_url")
+        reply = await request.json()
+        origin = self.messages.get(hook.origin) if hook.origin is not None else None
+        if origin is not None and reply.get("delete_original"):
+            origin.deleted = True
+            await self._publish(origin)
+        elif origin is not None and reply.get("replace_original"):
+            origin.text, origin.blocks = reply.get("text", ""), reply.get("blocks", [])
+            await self._publish(origin)
+        else:
+            visible = reply.get("response_type") == "in_channel"
+            await self._add(
+                hook.channel,
+                "bot",
+                reply.get("text", ""),
+                blocks=reply.get("blocks", []),
+                ephemeral=not visible,
+            )
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self._token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        body: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            body.update(await request.json())
+        elif request.can_read_body:
+            body.update({k: str(v) for k, v in (await request.post()).items()})
+        method = request.match_info["method"]
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": BOT_USER, "bot_id": "B0CDNBOT1", "team_id": TEAM_ID}
+            )
+        if method == "users.info":
+            user = {"id": body.get("user"), "tz": self.user_tz}
+            return web.json_response({"ok": True, "user": user})
+        if method == "chat.postMessage":
+            channel = self.channels.get(str(body.get("channel", "")))
+            if channel is None:
+                return web.json_response({"ok": False, "error": "channel_not_found"})
+            if channel.private and not channel.bot_member:
+                return web.json_response({"ok": False, "error": "not_in_channel"})
+            blocks = body.get("blocks") or []
+            if isinstance(blocks, str):
+                blocks = json.loads(blocks)
+            message = await self._add(channel.id, "bot", str(body.get("text", "")), blocks=blocks)
+            return web.json_response({"ok": True, "channel": channel.id, "ts": message.ts})
+        return web.json_response({"ok": False, "error": "unknown_method"})

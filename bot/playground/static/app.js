@@ -1,0 +1,263 @@
+// The playground page: shows one channel, sends what you type to the playground (which signs it
+// for the bot like Slack would), and renders the bot's Block Kit replies. Text from the bot is
+// always put in the page as text nodes, never as HTML.
+"use strict";
+
+const state = { channel: null, messages: new Map(), after: 0 };
+const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const EMOJI = {
+  x: "❌", bell: "🔔", no_bell: "🔕", warning: "⚠️", mag: "🔍", lock: "🔒", scissors: "✂️",
+  zipper_mouth_face: "🤐", face_with_head_bandage: "🤕", white_check_mark: "✅", label: "🏷️",
+  clock3: "🕒", page_facing_up: "📄",
+};
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function unescapeEntities(text) {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+function withEmoji(text) {
+  return text.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] || whole);
+}
+
+function formatDate(epochSeconds, format) {
+  const moment = new Date(epochSeconds * 1000);
+  const day = new Intl.DateTimeFormat(undefined, { timeZone: TZ, month: "short", day: "numeric" }).format(moment);
+  const time = new Intl.DateTimeFormat(undefined, { timeZone: TZ, hour: "2-digit", minute: "2-digit" }).format(moment);
+  const today = new Intl.DateTimeFormat(undefined, { timeZone: TZ, month: "short", day: "numeric" }).format(new Date());
+  const shown = day === today ? "Today" : day;
+  return format.replace("{date_short_pretty}", shown).replace("{date_short}", day)
+    .replace("{date}", day).replace("{time}", time).replace("{time_secs}", time);
+}
+
+// Inline mrkdwn: `code`, *bold*, _italic_, ~strike~; entities undone at the very end.
+function inline(text, parent) {
+  const parts = text.split(/(`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~)/);
+  for (const part of parts) {
+    if (!part) continue;
+    const inner = part.slice(1, -1);
+    if (part.length > 2 && part[0] === "`" && part.endsWith("`")) parent.append(el("code", "", unescapeEntities(inner)));
+    else if (part.length > 2 && part[0] === "*" && part.endsWith("*")) { const b = el("b"); inline(inner, b); parent.append(b); }
+    else if (part.length > 2 && part[0] === "_" && part.endsWith("_")) { const i = el("i"); inline(inner, i); parent.append(i); }
+    else if (part.length > 2 && part[0] === "~" && part.endsWith("~")) { const s = el("s"); inline(inner, s); parent.append(s); }
+    else {
+      const lines = withEmoji(unescapeEntities(part)).split("\n");
+      lines.forEach((line, index) => { if (index) parent.append(el("br")); parent.append(document.createTextNode(line)); });
+    }
+  }
+}
+
+function control(inside, parent) {
+  const [target, label] = inside.split("|");
+  if (target.startsWith("!date^")) {
+    const [, epoch, format] = target.split("^");
+    parent.append(el("time", "date", formatDate(Number(epoch), format || "{date_short_pretty} {time}")));
+  } else if (target.startsWith("@")) {
+    parent.append(el("span", "mention", "@" + (label || (target === "@U0PLAYER1" ? "you" : target.slice(1)))));
+  } else if (target.startsWith("#")) {
+    parent.append(el("span", "mention", "#" + (label || target.slice(1))));
+  } else if (target.startsWith("!")) {
+    parent.append(el("span", "mention", "@" + target.slice(1)));
+  } else if (/^https?:\/\//.test(target)) {
+    const link = el("a", "", unescapeEntities(label || target));
+    link.href = unescapeEntities(target);
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+    parent.append(link);
+  } else {
+    parent.append(document.createTextNode(unescapeEntities(label || target)));
+  }
+}
+
+function mrkdwn(text, parent) {
+  const pieces = text.split(/```([\s\S]*?)```/);
+  pieces.forEach((piece, index) => {
+    if (index % 2) { parent.append(el("pre", "", unescapeEntities(piece))); return; }
+    const segments = piece.split(/<([^<>]+)>/);
+    segments.forEach((segment, position) => (position % 2 ? control(segment, parent) : inline(segment, parent)));
+  });
+}
+
+function textObject(object, parent) {
+  if (!object) return;
+  if (object.type === "mrkdwn") mrkdwn(object.text, parent);
+  else parent.append(document.createTextNode(withEmoji(object.text || "")));
+}
+
+function richElements(elements, parent) {
+  for (const item of elements || []) {
+    if (item.type === "text") {
+      let node = document.createTextNode(item.text);
+      const style = item.style || {};
+      for (const [flag, tag] of [["code", "code"], ["bold", "b"], ["italic", "i"], ["strike", "s"]]) {
+        if (style[flag]) { const wrap = el(tag); wrap.append(node); node = wrap; }
+      }
+      parent.append(node);
+    } else if (item.type === "date") {
+      parent.append(el("time", "date", formatDate(item.timestamp, item.format || "{date_short_pretty} {time}")));
+    } else if (item.type === "link") {
+      const link = el("a", "", item.text || item.url);
+      if (/^https?:\/\//.test(item.url)) link.href = item.url;
+      parent.append(link);
+    } else if (item.type === "emoji") {
+      parent.append(document.createTextNode(item.unicode ? String.fromCodePoint(parseInt(item.unicode, 16)) : EMOJI[item.name] || `:${item.name}:`));
+    } else if (item.type === "user") {
+      parent.append(el("span", "mention", "@" + item.user_id));
+    } else {
+      parent.append(document.createTextNode(item.text || ""));
+    }
+  }
+}
+
+function richText(block, parent) {
+  for (const part of block.elements || []) {
+    if (part.type === "rich_text_section") { const span = el("span"); richElements(part.elements, span); parent.append(span); }
+    else if (part.type === "rich_text_preformatted") { const pre = el("pre"); richElements(part.elements, pre); parent.append(pre); }
+    else if (part.type === "rich_text_quote") { const quote = el("blockquote"); richElements(part.elements, quote); parent.append(quote); }
+    else if (part.type === "rich_text_list") {
+      const list = el(part.style === "ordered" ? "ol" : "ul");
+      for (const item of part.elements || []) { const li = el("li"); richElements(item.elements, li); list.append(li); }
+      parent.append(list);
+    }
+  }
+}
+
+function table(block) {
+  const node = el("table", "slack-table");
+  const settings = block.column_settings || [];
+  for (const row of block.rows || []) {
+    const tr = el("tr");
+    row.forEach((cell, column) => {
+      const td = el("td");
+      if ((settings[column] || {}).align === "right") td.className = "right";
+      if (cell.type === "rich_text") richText(cell, td);
+      else td.textContent = cell.text;
+      tr.append(td);
+    });
+    node.append(tr);
+  }
+  return node;
+}
+
+function actions(block, message) {
+  const node = el("div", "actions");
+  for (const element of block.elements || []) {
+    if (element.type === "button") {
+      const button = el("button", element.style === "primary" ? "primary" : "", element.text.text);
+      button.addEventListener("click", () => act(message, block, { action_id: element.action_id, type: "button", value: element.value }));
+      node.append(button);
+    } else if (element.type === "static_select") {
+      const select = el("select");
+      select.append(el("option", "", element.placeholder ? element.placeholder.text : "Choose…"));
+      for (const option of element.options || []) {
+        const item = el("option", "", option.text.text);
+        item.value = option.value;
+        select.append(item);
+      }
+      select.addEventListener("change", () => {
+        const chosen = (element.options || []).find((option) => option.value === select.value);
+        if (chosen) act(message, block, { action_id: element.action_id, type: "static_select", selected_option: chosen });
+      });
+      node.append(select);
+    } else {
+      node.append(unsupported(element));
+    }
+  }
+  return node;
+}
+
+function unsupported(block) {
+  const details = el("details", "unsupported");
+  details.append(el("summary", "", `Unsupported block: ${block.type}`));
+  details.append(el("pre", "", JSON.stringify(block, null, 2)));
+  return details;
+}
+
+function renderBlock(block, message) {
+  const node = el("div", `block block-${block.type}`);
+  if (block.type === "header") { const h = el("h3"); textObject(block.text, h); node.append(h); }
+  else if (block.type === "section") {
+    if (block.text) { const p = el("div"); textObject(block.text, p); node.append(p); }
+    if (block.fields) {
+      const grid = el("div", "fields");
+      for (const field of block.fields) { const cell = el("div"); textObject(field, cell); grid.append(cell); }
+      node.append(grid);
+    }
+  } else if (block.type === "context") {
+    node.classList.add("context");
+    for (const element of block.elements || []) { const span = el("span"); textObject(element, span); node.append(span); }
+  } else if (block.type === "divider") node.append(el("hr"));
+  else if (block.type === "actions") node.append(actions(block, message));
+  else if (block.type === "table") node.append(table(block));
+  else if (block.type === "rich_text") richText(block, node);
+  else node.append(unsupported(block));
+  return node;
+}
+
+function renderMessage(message) {
+  const channelName = document.querySelector(`[data-channel="${message.channel}"]`).textContent.trim();
+  const visibility = message.ephemeral ? "Only visible to you" : `Visible to everyone in ${channelName}`;
+  const node = el("div", `message ${message.author} ${message.ephemeral ? "ephemeral" : "in-channel"}`);
+  node.dataset.messageId = message.id;
+  const head = el("div", "head");
+  head.append(el("span", "author", { bot: "cdn-task-bot", you: "you", system: "" }[message.author]));
+  head.append(el("span", "visibility", visibility));
+  node.append(head);
+  if (message.blocks && message.blocks.length) for (const block of message.blocks) node.append(renderBlock(block, message));
+  else { const body = el("div"); mrkdwn(message.text || "", body); node.append(body); }
+  return node;
+}
+
+function render() {
+  const list = document.getElementById("messages");
+  list.replaceChildren(...[...state.messages.values()]
+    .filter((message) => message.channel === state.channel && !message.deleted)
+    .map(renderMessage));
+  list.scrollTop = list.scrollHeight;
+}
+
+async function post(path, body) {
+  const answer = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return answer.json();
+}
+
+function act(message, block, action) {
+  post("/playground/action", { message: message.id, block_id: block.block_id || "", ...action });
+}
+
+function choose(channel) {
+  state.channel = channel;
+  for (const button of document.querySelectorAll(".channel")) button.classList.toggle("active", button.dataset.channel === channel);
+  document.getElementById("channel-title").textContent = document.querySelector(`[data-channel="${channel}"]`).textContent.trim();
+  render();
+}
+
+async function listen() {
+  for (;;) {
+    try {
+      const events = await (await fetch(`/playground/events?after=${state.after}`)).json();
+      for (const event of events) { state.after = event.seq; state.messages.set(event.message.id, event.message); }
+      if (events.length) render();
+    } catch (error) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+document.querySelectorAll(".channel").forEach((button) => button.addEventListener("click", () => choose(button.dataset.channel)));
+document.getElementById("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const box = document.getElementById("message-box");
+  const text = box.value.trim();
+  if (!text) return;
+  box.value = "";
+  post("/playground/command", { channel: state.channel, text, tz: TZ });
+});
+choose(document.querySelector(".channel").dataset.channel);
+listen();

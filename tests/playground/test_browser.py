@@ -1,0 +1,140 @@
+"""The playground in real headless Chromium: what a newcomer sees after `make run`.
+
+Each step saves a screenshot under build/screenshots/ (a test artifact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from bot.cdn.client import CdnClient
+from bot.cdn.credentials import Credentials
+from bot.cdn.limiter import RateLimiter
+from tests.test_main import Running, free_port
+
+pytestmark = pytest.mark.timeout(120)
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def playground(tmp_path):
+    """`python -m bot` with no Slack and no cloud account: the playground on a free port."""
+    bot = Running(env={"HOME": str(tmp_path), "PORT": str(free_port()), "WATCH_INTERVAL": "1"})
+    try:
+        emulator = bot.wait_for("built-in CDN emulator at ").split(" at ")[1].split()[0]
+        url = bot.wait_for("to try the bot").split()[1].rstrip("/")
+        yield url, emulator
+    finally:
+        bot.stop()
+
+
+@pytest.fixture
+def page():
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs it (Debian package)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        yield page
+        browser.close()
+
+
+def send(page: Page, text: str) -> None:
+    page.fill("#message-box", text)
+    page.press("#message-box", "Enter")
+
+
+def channel_messages(page: Page):
+    return page.locator(".message.bot.in-channel")
+
+
+def fail_a_task(emulator: str, path: str) -> None:
+    async def create() -> None:
+        cdn = CdnClient(
+            endpoint=emulator,
+            credentials=Credentials("emulator-key", "emulator-secret"),
+            limiter=RateLimiter(),
+        )
+        async with cdn:
+            await cdn.refresh_object_caches([path])
+
+    # Playwright's sync API runs an event loop in this thread: use another one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, create()).result()
+
+
+def test_a_newcomer_tries_the_bot(playground, page):
+    url, emulator = playground
+    page.goto(url + "/")
+    expect(page.locator("#local-note")).to_contain_text("Local playground, not Slack")
+    expect(page.locator("#channel-title")).to_have_text("# general")
+
+    send(page, "/cdn status:failed")
+    answer = page.locator(".message.bot.ephemeral").filter(has=page.locator("table")).last
+    expect(answer).to_contain_text("Only visible to you")
+    expect(answer.locator("h3")).to_have_text("Failed tasks")
+    rows = answer.locator("table tr")
+    expect(rows.nth(1)).to_contain_text("❌ Failed")
+    assert rows.count() > 2
+    dates = answer.locator("table time.date")
+    assert re.search(r"\d{1,2}:\d{2}", dates.first.inner_text())  # shown in the browser's zone
+    page.screenshot(path=SHOTS / "1-failed-tasks.png", full_page=True)
+
+    first_ids = answer.locator("table tr td:first-child").all_inner_texts()
+    answer.get_by_role("button", name="Next ▶").click()
+    expect(answer).to_contain_text("Page 2 of")
+    assert answer.locator("table tr td:first-child").all_inner_texts() != first_ids
+    page.screenshot(path=SHOTS / "2-next-page.png", full_page=True)
+
+    answer.get_by_role("button", name="Share to channel").click()
+    shared = page.locator(".message.bot.in-channel").filter(has_text="shared by @you")
+    expect(shared).to_contain_text("Visible to everyone in # general")
+    expect(shared.locator("table")).to_be_visible()
+    expect(answer).to_be_visible()  # the private copy stays
+    page.screenshot(path=SHOTS / "3-shared.png", full_page=True)
+
+    send(page, "/cdn subscribe")
+    expect(
+        page.locator(".message.bot.in-channel").filter(has_text="subscribed this channel")
+    ).to_be_visible()
+    fail_a_task(emulator, "https://www.example.com/broken/playground.js")
+    notice = page.locator(".message.bot.in-channel").filter(has_text="A CDN task failed")
+    expect(notice).to_contain_text("https://www.example.com/broken/playground.js", timeout=30_000)
+    expect(notice.get_by_role("button", name="Show failed tasks")).to_be_visible()
+    page.screenshot(path=SHOTS / "4-notification.png", full_page=True)
+
+
+def test_private_channel_needs_an_invite_and_hostile_text_stays_text(playground, page):
+    url, _ = playground
+    page.goto(url + "/")
+    page.locator('[data-channel="G0SECRET1"]').click()
+    send(page, "/cdn subscribe")
+    expect(page.locator(".message.bot.ephemeral").filter(has_text="invite me")).to_be_visible()
+    send(page, "/invite @cdn-task-bot")
+    send(page, "/cdn subscribe")
+    expect(
+        page.locator(".message.bot.in-channel").filter(has_text="subscribed this channel")
+    ).to_be_visible()
+    send(page, '/cdn url:"https://x.example.com/<img src=x onerror=alert(1)>"')
+    reply = page.locator(".message.bot.ephemeral").filter(has_text="No tasks match").last
+    expect(reply).to_contain_text("<img src=x onerror=alert(1)>")
+    assert page.locator("img").count() == 0
+    page.screenshot(path=SHOTS / "5-private-and-hostile.png", full_page=True)

@@ -29,6 +29,7 @@ def test_upstream_never_sees_more_than_the_rate(clock):
         async def burst():
             limiter = RateLimiter(rates={"DescribeRefreshTasks": 10})
             async with make_client(emulator, clock, limiter=limiter) as cdn:
+                await cdn.describe_refresh_quota()  # a warm connection: arrivals reflect sends
                 requests = [TaskListRequest(page_number=n) for n in range(1, 26)]
                 await asyncio.gather(*(cdn.describe_refresh_tasks(r) for r in requests))
 

@@ -28,6 +28,7 @@ from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
+from bot.cdn.emulator.chaos import FAULT_KINDS, FaultPlan
 from bot.cdn.fetch import failed_tasks, fetch_tasks
 from bot.cdn.limiter import RateLimiter
 from bot.config import Settings, SlackMode, load_settings, slack_mode
@@ -305,6 +306,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("--fail-pattern", help="regex: tasks whose ObjectPath matches end Failed")
     emulator.add_argument("--seed", type=int, default=0, help="preload N demo tasks")
+    emulator.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests that meet a fault (0-1)"
+    )
+    emulator.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        help=f"comma-separated, from {','.join(FAULT_KINDS)}",
+    )
+    emulator.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    emulator.add_argument(
+        "--stall-seconds", type=float, default=15.0, help="how long a timeout fault stalls"
+    )
+    emulator.add_argument("--fault-seed", type=int, default=0, help="repeatable fault sequence")
     return parser
 
 
@@ -328,6 +342,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 task_seconds=args.task_seconds,
                 fail_pattern=args.fail_pattern,
                 seed=args.seed,
+                faults=FaultPlan(
+                    rate=args.fault_rate,
+                    kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
+                    latency_ms=args.latency_ms,
+                    stall_seconds=args.stall_seconds,
+                    seed=args.fault_seed,
+                ),
             )
             asyncio.run(_serve_emulator(config, args.host, args.port))
         else:

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape as xml_escape
 from aiohttp import web
 
 from bot.cdn.emulator import actions
+from bot.cdn.emulator.chaos import FaultPlan, injected
 from bot.cdn.emulator.demo import seed_history
 from bot.cdn.emulator.faults import ApiFault, throttled
 from bot.cdn.emulator.gateway import Account, Gateway, Incoming
@@ -40,6 +41,7 @@ class EmulatorConfig:
     fail_pattern: str | None = None
     seed: int = 0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    faults: FaultPlan = field(default_factory=FaultPlan)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Emulator:
             clock=self.clock,
         )
         self.calls: list[Call] = []
+        self.faults_injected: dict[str, int] = {}
         self._scripted: dict[str, list[ApiFault]] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._runner: web.AppRunner | None = None
@@ -117,7 +120,16 @@ class Emulator:
         application.router.add_route("*", "/", self._handle)
         return application
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        plan = self.config.faults
+        if plan.latency_ms:
+            await asyncio.sleep(plan.latency_ms / 1000)
+        kind = plan.draw()
+        if kind is not None:
+            self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
+            answer = await injected(kind, request, plan)
+            if answer is not None:
+                return answer
         request_id = str(uuid.uuid4()).upper()
         # V1 callers may ask for XML with Format=XML; everything else answers JSON.
         xml_root = None

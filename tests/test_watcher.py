@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -219,3 +220,60 @@ async def test_run_cycles_until_stopped_and_finishes_its_cycle(world):
     await asyncio.wait_for(running, timeout=10)
     assert running.done() and not running.cancelled()
     assert await world.store.high_water() is not None
+
+
+async def test_every_failure_is_announced_once_after_the_faults_stop(world):
+    from bot.cdn.emulator.chaos import FaultPlan
+    from bot.errors import BotError
+
+    await world.subscribe("C1")
+    watcher = world.watcher()
+    await watcher.cycle()
+    world.emulator.config.faults = FaultPlan(
+        rate=0.6, kinds=("5xx", "throttle", "garbage", "truncated", "reset"), seed=3
+    )
+    made = []
+    for n in range(6):
+        made += world.emulator.ledger.create(
+            [f"https://a.example.com/broken/{n}"], "file", world.clock()
+        )
+        world.clock.advance(seconds=40)
+        with contextlib.suppress(BotError):  # the loop logs it and tries again next tick
+            await watcher.cycle()
+    world.emulator.config.faults = FaultPlan()
+    world.clock.advance(seconds=40)
+    await watcher.cycle()
+    announced = (await world.store.announced(["C1"]))["C1"]
+    assert {task.task_id for task in made} <= announced
+    posted_ids = [tid for body in world.slack.posts_to("C1") for tid in ids_in(body)]
+    assert sorted(posted_ids) == sorted(task.task_id for task in made)  # each once
+    assert sum(world.emulator.faults_injected.values()) > 0
+
+
+def ids_in(body) -> list[str]:
+    """The task IDs a notification names (its table rows, or its single task's context line)."""
+    found = []
+    for block in body.get("blocks", []):
+        if block["type"] == "table":
+            found += [row[0]["text"] for row in block["rows"][1:]]
+        if block["type"] == "context":
+            text = block["elements"][0]["text"]
+            if text.startswith("Task ID "):
+                found.append(text.removeprefix("Task ID "))
+    return found
+
+
+async def test_slack_5xx_and_invalid_auth_keep_failures_owed(world, caplog):
+    await world.subscribe("C1")
+    watcher = world.watcher()
+    await watcher.cycle()
+    world.clock.advance(seconds=1)
+    await world.fail("https://a.example.com/broken/1")
+    world.slack.server_errors = 1
+    assert (await watcher.cycle()).owed == 1
+    world.slack.channel_errors["C1"] = "invalid_auth"
+    assert (await watcher.cycle()).owed == 1
+    assert (await world.store.subscriptions("C1"))[0].unreachable is None
+    del world.slack.channel_errors["C1"]
+    assert (await watcher.cycle()).posted == {"C1": 1}
+    assert any("invalid_auth" in record.getMessage() for record in caplog.records)

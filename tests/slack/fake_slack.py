@@ -48,6 +48,7 @@ class FakeSlack:
         self.posts: list[tuple[str, dict[str, Any]]] = []  # accepted chat.postMessage calls
         self.channel_errors: dict[str, str] = {}  # channel → the error its posts get
         self.rate_limited = 0  # how many coming posts get HTTP 429
+        self.server_errors = 0  # how many coming posts get HTTP 500
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
@@ -162,6 +163,9 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"}
             )
+        if self.server_errors > 0:
+            self.server_errors -= 1
+            return web.Response(status=500, text="upstream connect error")
         if channel in self.channel_errors:
             return web.json_response({"ok": False, "error": self.channel_errors[channel]})
         body["_at"] = time.time()

@@ -14,13 +14,19 @@ from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
 
 
+def _id_of(body: dict[str, Any], part: str) -> str:
+    """`body[part]["id"]`, or "" when the payload is not shaped as Slack shapes it."""
+    found = body.get(part)
+    return str(found.get("id", "")) if isinstance(found, dict) else ""
+
+
 def register(app: AsyncApp, *, services: Services) -> None:
     """Attach the button listeners."""
 
     async def query_of(
         body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> TaskQuery:
-        user_id = body.get("user", {}).get("id", "")
+        user_id = _id_of(body, "user")
         tz = await services.timezones.of(client, user_id)
         return decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
 
@@ -31,16 +37,17 @@ def register(app: AsyncApp, *, services: Services) -> None:
 
     async def copy(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
         query = await query_of(body, action, client)
-        sharer = str(body.get("user", {}).get("id", ""))
+        sharer = _id_of(body, "user")
         return await task_reply(services, query, shared_by=sharer)
 
     async def show(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
         return await task_reply(services, await query_of(body, action, client))
 
     async def mute(body: dict[str, Any], action: dict[str, Any]) -> Reply:
-        chosen = action.get("selected_option") or {}
-        domain = domain_name(str(chosen.get("value") or action.get("value") or ""))
-        channel_id = str((body.get("channel") or {}).get("id", ""))
+        chosen = action.get("selected_option")
+        picked = chosen.get("value") if isinstance(chosen, dict) else None
+        domain = domain_name(str(picked or action.get("value") or ""))
+        channel_id = _id_of(body, "channel")
         until = services.clock() + alerts.MUTE_FOR
         await services.store.mute(channel_id, domain, until)
         return alerts.muted(domain, until)

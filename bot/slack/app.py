@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -82,9 +84,47 @@ def health_route(health: Health) -> Callable[[web.Request], Awaitable[web.Respon
     return healthz
 
 
+def _malformed(body: bytes) -> str | None:
+    """What is wrong with a request body Bolt's adapter would fail on (with a 500), if anything."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the request body is not UTF-8"
+    if text.lstrip().startswith("{"):
+        return None  # a JSON body (the Events API): Bolt reads those itself
+    payloads = parse_qs(text).get("payload")
+    if payloads:
+        try:
+            if not isinstance(json.loads(payloads[0]), dict):
+                return "payload is not a JSON object"
+        except ValueError:
+            return "payload is not JSON"
+    return None
+
+
+@web.middleware
+async def _well_formed_only(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Refuse a body Bolt cannot parse with a 400; aiohttp keeps the bytes for the handler."""
+    if request.method != "POST" or request.path != EVENTS_PATH:
+        return await handler(request)
+    problem = _malformed(await request.read())
+    if problem:
+        return web.Response(status=400, text=problem)
+    try:
+        return await handler(request)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        # Bolt reads fields before any listener runs (listener errors never get here): a
+        # signed body whose fields have impossible types is refused, not a server error.
+        log.warning("refused a request Bolt could not read: %s: %s", type(exc).__name__, exc)
+        return web.Response(status=400, text="malformed Slack request")
+
+
 def web_application(app: AsyncApp, health: Health) -> web.Application:
     """HTTP mode: Slack's requests at POST /slack/events, a health check at GET /healthz."""
     application = app.web_app(path=EVENTS_PATH)
+    application.middlewares.append(_well_formed_only)
     application.router.add_get("/healthz", health_route(health))
     return application
 

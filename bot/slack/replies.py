@@ -84,8 +84,9 @@ async def send(respond: AsyncRespond, reply: render.Reply, **options: Any) -> bo
     options.setdefault("response_type", "ephemeral")
     try:
         answer = await respond(**reply.payload(), unfurl_links=False, unfurl_media=False, **options)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("response_url unreachable: %s", exc)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        # ValueError: Bolt's respond() when the payload carried no usable response_url.
+        log.warning("could not reply through response_url: %s", exc)
         return False
     if answer.status_code != 200:
         log.warning(

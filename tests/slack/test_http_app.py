@@ -11,6 +11,7 @@ from functools import partial
 from bot.cdn.emulator.faults import ApiFault
 from bot.core.query import decode_query
 from bot.slack.render import ActionId
+from tests.conftest import wait_until
 from tests.slack.fake_slack import button_click, slash_command
 from tests.slack.limits import assert_inert, check_message
 
@@ -172,9 +173,7 @@ async def test_dead_response_url_is_logged_and_the_bot_carries_on(running_bot, c
     with caplog.at_level(logging.WARNING):
         await running_bot.post(slash_command("failed", response_url=hook))
         await running_bot.slack.response_to(hook)
-        await running_bot.slack.wait_for(
-            lambda: any("refused" in r.getMessage() for r in caplog.records)
-        )
+        await wait_until(lambda: any("refused" in r.getMessage() for r in caplog.records))
     running_bot.slack.respond_status = 200
     assert table_of(await command(running_bot, "failed size:2"))
 

@@ -372,3 +372,63 @@ async def test_restarted_process_neither_repeats_nor_loses_notifications(tmp_pat
         await cdn.aclose()
         await emulator.stop()
     assert mentions("broken/one.js") == 1 and mentions("broken/two.js") == 1
+
+
+async def test_secrets_never_reach_logs_health_or_replies(tmp_path, fake_slack):
+    """A full run with every secret configured, including a credentials failure."""
+    from bot.cdn.emulator import Emulator, EmulatorConfig
+    from bot.cdn.emulator.gateway import Account
+    from tests.slack.fake_slack import signed_headers, slash_command
+
+    secrets = {
+        "SLACK_BOT_TOKEN": "xoxb-SECRET-bot-token-4411",
+        "SLACK_SIGNING_SECRET": "SECRET-signing-9c2e",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "SECRET-ak-secret-77a1",
+        "ALIBABA_CLOUD_SECURITY_TOKEN": "SECRET-sts-token-0b9d",
+    }
+    # The emulator knows the key ID but another secret: every call fails on the signature.
+    emulator = Emulator(EmulatorConfig(access_key_id="ak-visible", access_key_secret="other"))
+    await emulator.start()
+    port = free_port()
+    env = {
+        "HOME": str(tmp_path),
+        "SLACK_API_URL": fake_slack.api_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "CDN_ENDPOINT": emulator.url,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "ak-visible",
+        "CDN_MAX_RETRIES": "0",
+        "LOG_LEVEL": "DEBUG",
+        **secrets,
+    }
+    refused = Running(env=env)
+    status, output = await asyncio.to_thread(refused.finish)
+    assert status == 1 and "credentials were rejected" in output
+    try:
+        seen = output
+        # The same configuration but a working emulator key: the bot serves, then meets errors.
+        emulator.gateway._accounts["ak-visible"] = type(emulator.gateway._accounts["ak-visible"])(
+            "ak-visible",
+            secrets["ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+            secrets["ALIBABA_CLOUD_SECURITY_TOKEN"],
+        )
+        bot = Running(env=env)
+        try:
+            await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
+            # Rotated on the cloud side while the bot runs: its calls start failing.
+            emulator.gateway._accounts["ak-visible"] = Account("ak-visible", "rotated", token)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                health = (await http.get("/healthz")).text
+                hook = fake_slack.new_response_url()
+                body = slash_command("type:file", response_url=hook)
+                signed = signed_headers(body, secret=secrets["SLACK_SIGNING_SECRET"])
+                await http.post("/slack/events", content=body, headers=signed)
+                (reply,) = await fake_slack.response_to(hook)
+        finally:
+            await asyncio.to_thread(bot.stop)
+        seen += "".join(bot.seen) + health + json.dumps(reply)
+    finally:
+        await emulator.stop()
+    assert "credentials were rejected" in reply["text"]
+    for name, value in secrets.items():
+        assert value not in seen, f"{name} leaked"

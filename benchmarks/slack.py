@@ -53,7 +53,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def start_bot(port: int, slack: FakeSlack, endpoint: str) -> subprocess.Popen[str]:
+def start_bot(
+    port: int, slack: FakeSlack, endpoint: str, *, extra: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -66,6 +68,7 @@ def start_bot(port: int, slack: FakeSlack, endpoint: str) -> subprocess.Popen[st
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/bot.db",
+        **(extra or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -62,6 +62,7 @@ class FakeSlack:
         app.router.add_post("/respond/{hook}", self._respond)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/posts", self._list_posts)
+        app.router.add_get("/responses", self._list_responses)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -155,6 +156,11 @@ class FakeSlack:
                 if wanted in (None, channel)
             ]
         )
+
+    async def _list_responses(self, request: web.Request) -> web.Response:
+        """The replies that reached one response_url (?hook=), for a benchmark elsewhere."""
+        hook = request.query.get("hook")
+        return web.json_response([body for name, body in self.responses if name == hook])
 
     async def _post_message(self, body: dict[str, Any]) -> web.Response:
         channel = str(body.get("channel", ""))

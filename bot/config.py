@@ -8,8 +8,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.access import Allow, Policy
+from bot.core.filters import wildcard_domain
 from bot.core.tasks import ObjectType
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, InvalidQuery
 
 DEFAULT_CDN_ENDPOINT = "https://cdn.aliyuncs.com"
 
@@ -57,6 +59,34 @@ class Settings(BaseSettings):
         """CDN_FANOUT_TYPES as ObjectTypes, in the order given."""
         return tuple(ObjectType(name.strip()) for name in self.cdn_fanout_types.split(","))
 
+    # Access control: comma-separated Slack IDs; an empty query/manage list lets everyone in.
+    access_query_users: str = ""
+    access_query_channels: str = ""
+    access_query_groups: str = ""
+    access_manage_users: str = ""
+    access_manage_groups: str = ""
+    access_admin_users: str = ""
+    access_admin_groups: str = ""
+    access_contact: str = "the bot's operator"
+    # Channels limited to some domains: "C0123=a.example.com,*.b.example.com;C0456=c.example.com"
+    channel_domains: str = ""
+
+    def policy(self) -> Policy:
+        """The access policy these settings describe."""
+        return Policy(
+            query=Allow(
+                _ids(self.access_query_users),
+                _ids(self.access_query_channels),
+                _ids(self.access_query_groups),
+            ),
+            manage=Allow(_ids(self.access_manage_users), groups=_ids(self.access_manage_groups)),
+            admin=Allow(
+                _ids(self.access_admin_users), groups=_ids(self.access_admin_groups), closed=True
+            ),
+            contact=self.access_contact,
+            scopes=_scopes(self.channel_domains),
+        )
+
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"  # a web process must be reachable by its router
     # The local playground (no Slack configured) is for this machine only.
@@ -67,6 +97,28 @@ class Settings(BaseSettings):
     # may fail after it. Longer than any task takes to fail.
     watch_overlap: float = Field(default=3600.0, ge=0)
     log_level: str = "INFO"
+
+
+def _ids(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+def _scopes(text: str) -> dict[str, tuple[str, ...]]:
+    scopes: dict[str, tuple[str, ...]] = {}
+    for entry in (part.strip() for part in text.split(";")):
+        if not entry:
+            continue
+        channel, sep, domains = entry.partition("=")
+        try:
+            patterns = tuple(wildcard_domain(d) for d in domains.split(",") if d.strip())
+        except InvalidQuery as exc:
+            raise ConfigurationError("CHANNEL_DOMAINS", f"{exc.value!r}: {exc.hint}") from None
+        if not sep or not channel.strip() or not patterns:
+            raise ConfigurationError(
+                "CHANNEL_DOMAINS", f"{entry!r} is not like C0123=a.example.com,*.b.example.com"
+            )
+        scopes[channel.strip()] = patterns
+    return scopes
 
 
 SlackMode = Literal["socket", "http"]
@@ -105,8 +157,10 @@ def slack_mode(settings: Settings) -> SlackMode | None:
 def load_settings() -> Settings:
     """Settings from the environment; a bad value is a ConfigurationError naming the variable."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise ConfigurationError(name, first["msg"].lower()) from None
+    settings.policy()  # a malformed CHANNEL_DOMAINS fails now, not at the first command
+    return settings

@@ -37,6 +37,16 @@ class InvalidQuery(UserInputError):
         self.hint = hint
 
 
+class NotAllowed(UserInputError):
+    """The access policy refuses `what` to this person here; `contact` is whom to ask."""
+
+    def __init__(self, what: str, contact: str, *, detail: str = "") -> None:
+        super().__init__(f"not allowed: {what}")
+        self.what = what
+        self.contact = contact
+        self.detail = detail
+
+
 class ConfigurationError(BotError):
     """The operator's configuration is missing `setting` or holds a value that cannot work."""
 

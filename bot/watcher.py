@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -64,7 +64,9 @@ class Watcher:
         interval: float,
         overlap: timedelta,
         concurrency: int = 8,
+        scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        self._scopes = scopes or {}
         self._store = store
         self._fetch = fetch_failures
         self._post = post
@@ -80,7 +82,7 @@ class Watcher:
         report = CycleReport(window=(start, end))
         failures = await self._fetch(start, end)
         report.failures = len(failures)
-        routed = Router(await self._store.subscriptions()).route(failures)
+        routed = Router(await self._store.subscriptions(), self._scopes).route(failures)
         announced = await self._store.announced(routed)
         muted = await self._store.muted(now)
         undelivered: list[Task] = []

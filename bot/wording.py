@@ -14,6 +14,7 @@ from bot.errors import (
     CredentialsRejected,
     InvalidQuery,
     MalformedResponse,
+    NotAllowed,
     PermissionDenied,
     QuotaExceeded,
     RequestRejected,
@@ -57,6 +58,12 @@ def _user_input(error: UserInputError) -> str:
 @_words(InvalidQuery)
 def _invalid_query(error: InvalidQuery) -> str:
     return f"`{error.field}: {error.value}` — {error.hint}"
+
+
+@_words(NotAllowed)
+def _not_allowed(error: NotAllowed) -> str:
+    detail = f" {error.detail}" if error.detail else ""
+    return f"Sorry, you may not {error.what} here.{detail} Ask {error.contact} if you need to."
 
 
 @_words(ConfigurationError)

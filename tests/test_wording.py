@@ -20,6 +20,8 @@ ERROR_CLASSES = [errors.BotError, *all_subclasses(errors.BotError)]
 def example(kind: type[errors.BotError]) -> errors.BotError:
     if issubclass(kind, errors.InvalidQuery):
         return kind("status", "faild", "did you mean `failed`?")
+    if issubclass(kind, errors.NotAllowed):
+        return kind("query CDN tasks", "the ops team")
     if issubclass(kind, errors.ConfigurationError):
         return kind("SLACK_BOT_TOKEN", "is missing")
     if issubclass(kind, errors.RequestRejected):

@@ -19,6 +19,7 @@ from typing import Protocol
 from bot.core.query import TaskQuery
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Task, TaskListRequest, TaskPage
 from bot.core.timeframe import HISTORY
+from bot.core.watch import domain_matches
 
 DEFAULT_FAN_OUT = (ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD)
 IDS_PER_LOOKUP = 10
@@ -147,6 +148,7 @@ def _matches(task: Task, query: TaskQuery) -> bool:
         and (query.status is None or task.status is query.status)
         and (query.since is None or task.created >= query.since)
         and (query.until is None or task.created <= query.until)
+        and (not query.within or any(domain_matches(p, task.domain) for p in query.within))
     )
 
 

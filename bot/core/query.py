@@ -42,6 +42,9 @@ class TaskQuery(BaseModel):
     page: int = Field(default=1, ge=1, le=MAX_PAGE_NUMBER)
     size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     resource_group: str | None = None
+    # Domain patterns the answer is limited to (a channel's scope). Set by the access policy on
+    # every request, never carried in a button: a tampered button cannot widen it.
+    within: tuple[str, ...] = ()
 
     def at_page(self, page: int) -> TaskQuery:
         """The same query on another page."""

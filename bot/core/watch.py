@@ -76,9 +76,17 @@ def watch_window(
 
 
 class Router:
-    """Subscriptions indexed by domain, so routing costs per task, not per subscription."""
+    """Subscriptions indexed by domain, so routing costs per task, not per subscription.
 
-    def __init__(self, subscriptions: Iterable[Subscription]) -> None:
+    `scopes` limits channels to some domains: nothing outside them is routed there.
+    """
+
+    def __init__(
+        self,
+        subscriptions: Iterable[Subscription],
+        scopes: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._scopes = scopes or {}
         self._exact: dict[str, list[Subscription]] = defaultdict(list)
         self._wildcard: dict[str, list[Subscription]] = defaultdict(list)
         self._everywhere: list[Subscription] = []
@@ -105,9 +113,13 @@ class Router:
         # Sorted once here, every channel's list comes out in order without sorting it again.
         for task in sorted(failures, key=_newest_first):
             for subscription in self._candidates(task.domain):
-                if subscription.matches(task):
+                if subscription.matches(task) and self._in_scope(subscription.channel_id, task):
                     routed[subscription.channel_id].setdefault(task.task_id, task)
         return {channel: list(tasks.values()) for channel, tasks in routed.items()}
+
+    def _in_scope(self, channel: str, task: Task) -> bool:
+        scope = self._scopes.get(channel)
+        return not scope or any(domain_matches(pattern, task.domain) for pattern in scope)
 
 
 def _newest_first(task: Task) -> tuple[float, int]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bot.core.audit import AuditEntry
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
 from bot.errors import ConfigurationError
@@ -49,7 +50,23 @@ MIGRATIONS = [
         value TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        channel_id  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        query       TEXT NOT NULL,
+        results     INTEGER,
+        request_ids TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        latency_ms  REAL NOT NULL
+    );
+    """,
 ]
+AUDIT_KEPT = 5000
 
 
 def sqlite_path(database_url: str) -> str:
@@ -255,6 +272,42 @@ class Store:
             for channel, domain in db.execute("SELECT channel_id, domain FROM mute"):
                 found.setdefault(channel, set()).add(domain)
             return found
+
+        return await self._run(work)
+
+    # -- the audit trail --------------------------------------------------------------------
+
+    async def record_audit(self, entry: AuditEntry, *, keep: int = AUDIT_KEPT) -> None:
+        """Append an entry; only the newest `keep` are kept."""
+        row = (
+            _text(entry.at), entry.user, entry.channel, entry.kind, entry.detail, entry.query,
+            entry.results, ",".join(entry.request_ids), entry.outcome, entry.latency_ms,
+        )  # fmt: skip
+
+        def work(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN")
+                cursor = db.execute(
+                    "INSERT INTO audit (at, user_id, channel_id, kind, detail, query, results, "
+                    "request_ids, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                newest = cursor.lastrowid or 0
+                cursor.close()
+                db.execute("DELETE FROM audit WHERE id <= ?", (newest - keep,)).close()
+
+        await self._run(work)
+
+    async def recent_audit(self, limit: int) -> list[AuditEntry]:
+        """The newest entries, newest first."""
+
+        def work(db: sqlite3.Connection) -> list[AuditEntry]:
+            rows = db.execute(
+                "SELECT at, user_id, channel_id, kind, detail, query, results, request_ids, "
+                "outcome, latency_ms FROM audit ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [_audit_entry(row) for row in rows]
 
         return await self._run(work)
 

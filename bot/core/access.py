@@ -1,0 +1,118 @@
+"""Who may do what, and which domains a channel may see: the access policy, decided purely.
+
+Everything is open by default: queries for everyone, subscriptions for anyone in the channel they
+are made in. Operators narrow it with allow-lists of users, channels and user groups, and may
+limit a channel to some domains (then its queries and notifications never show other domains).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.core.query import TaskQuery
+from bot.core.tasks import host_of
+from bot.core.watch import domain_matches
+from bot.errors import NotAllowed
+
+
+class Act(StrEnum):
+    """What someone wants to do, in the words a denial uses."""
+
+    QUERY = "query CDN tasks"
+    MANAGE = "manage failure notifications"
+    AUDIT = "read the audit trail"
+
+
+@dataclass(frozen=True)
+class Allow:
+    """An allow-list; an empty one lets everyone through (unless `closed`)."""
+
+    users: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    closed: bool = False  # empty means nobody, not everybody (admins)
+
+    @property
+    def everyone(self) -> bool:
+        """Whether anyone at all passes."""
+        return not (self.users or self.channels or self.groups or self.closed)
+
+    def admits(self, user: str, channel: str, user_groups: frozenset[str]) -> bool:
+        """Whether `user`, asking in `channel`, is on the list."""
+        return (
+            self.everyone
+            or user in self.users
+            or channel in self.channels
+            or bool(self.groups & user_groups)
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The whole access policy of a workspace."""
+
+    query: Allow = Allow()
+    manage: Allow = Allow()
+    admin: Allow = Allow(closed=True)
+    contact: str = "the bot's operator"
+    scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def groups(self) -> frozenset[str]:
+        """Every user group the policy names (their members must be looked up)."""
+        return self.query.groups | self.manage.groups | self.admin.groups
+
+    def check(self, act: Act, *, user: str, channel: str, user_groups: frozenset[str]) -> None:
+        """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
+        allow = {Act.QUERY: self.query, Act.MANAGE: self.manage, Act.AUDIT: self.admin}[act]
+        if not allow.admits(user, channel, user_groups):
+            raise NotAllowed(act.value, self.contact)
+
+    def scope(self, channel: str) -> tuple[str, ...]:
+        """The domain patterns `channel` is limited to; empty when it is not limited."""
+        return tuple(self.scopes.get(channel, ()))
+
+    def scoped(self, query: TaskQuery, channel: str) -> TaskQuery:
+        """`query` as `channel` may run it: within its domains, or refused with what to add."""
+        patterns = self.scope(channel)
+        if not patterns:
+            return query
+        listed = ", ".join(f"`{pattern}`" for pattern in patterns)
+        hosts = [h for h in (query.domain, query.object_path and host_of(query.object_path)) if h]
+        for host in hosts:
+            if not any(domain_matches(pattern, host) for pattern in patterns):
+                raise NotAllowed(
+                    f"see tasks of {host}", self.contact, detail=f"This channel sees {listed}."
+                )
+        if hosts or query.task_ids:
+            return query.model_copy(update={"within": patterns})
+        exact = [pattern for pattern in patterns if not pattern.startswith("*.")]
+        if len(patterns) == 1 and exact:
+            return query.model_copy(update={"domain": exact[0], "within": patterns})
+        example = patterns[0].removeprefix("*.")
+        raise NotAllowed(
+            "query every domain",
+            self.contact,
+            detail=f"This channel sees {listed}: add one, like `domain:{example}`.",
+        )
+
+    def may_watch(self, channel: str, domain: str | None) -> None:
+        """Raise NotAllowed unless a subscription to `domain` stays within the channel's scope."""
+        patterns = self.scope(channel)
+        if not patterns or (domain and any(_covers(p, domain) for p in patterns)):
+            return
+        listed = ", ".join(f"`{pattern}`" for pattern in patterns)
+        raise NotAllowed(
+            f"subscribe to {domain or 'every domain'}",
+            self.contact,
+            detail=f"This channel sees {listed}: subscribe to one of them.",
+        )
+
+
+def _covers(pattern: str, wanted: str) -> bool:
+    """Whether everything `wanted` (a domain, or `*.x`) names lies within `pattern`."""
+    if not wanted.startswith("*."):
+        return domain_matches(pattern, wanted)
+    base = wanted[2:]
+    return pattern.startswith("*.") and domain_matches(pattern, base)

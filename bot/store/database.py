@@ -333,3 +333,19 @@ def _key(
     channel_id: str, domain: str | None, object_type: ObjectType | None
 ) -> tuple[str, str, str]:
     return channel_id, domain or "", object_type.value if object_type else ""
+
+
+def _audit_entry(row: tuple[object, ...]) -> AuditEntry:
+    at, user, channel, kind, detail, query, results, request_ids, outcome, latency = row
+    return AuditEntry(
+        at=_moment(str(at)),
+        user=str(user),
+        channel=str(channel),
+        kind=str(kind),
+        detail=str(detail),
+        query=str(query),
+        results=int(str(results)) if results is not None else None,
+        request_ids=tuple(filter(None, str(request_ids).split(","))),
+        outcome=str(outcome),
+        latency_ms=float(str(latency)),
+    )

@@ -163,7 +163,10 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
     settings = mode.settings
     async with slack_client(settings) as client:
         notifier = Notifier(client)
-        services = Services(find_tasks=cdn.find_tasks, store=store, notifier=notifier)
+        policy = settings.policy()
+        services = Services(
+            find_tasks=cdn.find_tasks, store=store, notifier=notifier, policy=policy
+        )
         watcher = Watcher(
             store=store,
             fetch_failures=cdn.failed_tasks,
@@ -171,6 +174,7 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
             clock=lambda: datetime.now(UTC),
             interval=settings.watch_interval,
             overlap=timedelta(seconds=settings.watch_overlap),
+            scopes=policy.scopes,
         )
         stop = _stop_signal()
         watching = asyncio.create_task(watcher.run(stop))

@@ -52,6 +52,7 @@ SUBCOMMANDS = {
     "unsubscribe": "unsubscribe", "unsub": "unsubscribe", "unwatch": "unsubscribe",
     "subscriptions": "subscriptions", "subs": "subscriptions",
     "help": "help", "?": "help", "-h": "help", "--help": "help",
+    "audit": "audit",
 }  # fmt: skip
 # What bare words may be misspellings of (for "did you mean").
 VOCABULARY = sorted({*KEYS, *TYPE_WORDS, *STATUS_WORDS, *SUBCOMMANDS, "today", "yesterday"})

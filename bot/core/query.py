@@ -81,7 +81,14 @@ class ListSubscriptions:
     """Show this channel's subscriptions."""
 
 
-Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions
+@dataclass(frozen=True)
+class ShowAudit:
+    """Show the newest entries of the audit trail (admins only)."""
+
+    limit: int = 20
+
+
+Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions | ShowAudit
 
 # -- text → fields ---------------------------------------------------------------------------
 
@@ -247,6 +254,13 @@ def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
         return Help(topic=" ".join(rest).lower() or None)
     if command == "subscriptions":
         return ListSubscriptions()
+    if command == "audit":
+        count = rest[0] if rest else "20"
+        if len(rest) > 1 or not count.isdigit() or not 1 <= int(count) <= 100:
+            raise InvalidQuery(
+                "audit", " ".join(rest), "give how many entries, 1 to 100: `/cdn audit 50`"
+            )
+        return ShowAudit(int(count))
     if command == "subscribe":
         domain, kind, _ = _subscription_filters(rest, allow_all=False)
         return Subscribe(domain=domain, object_type=kind)

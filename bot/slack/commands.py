@@ -1,4 +1,4 @@
-"""The `/cdn` slash command: ack at once, parse, answer through response_url."""
+"""The `/cdn` slash command: ack at once, check access, parse, answer through response_url."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.query import Help, TaskQuery, parse_query
+from bot.core.access import Act
+from bot.core.audit import AuditEntry
+from bot.core.query import Help, ListSubscriptions, ShowAudit, Subscribe, TaskQuery, parse_query
 from bot.slack import render, subscriptions
 from bot.slack.help import help_reply
 from bot.slack.replies import Services, deliver, task_reply
@@ -23,18 +25,32 @@ def register(app: AsyncApp, *, services: Services) -> None:
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        await deliver(respond, answer(command, client))
+        entry = services.entry(
+            "command",
+            user=str(command.get("user_id", "")),
+            channel=str(command.get("channel_id", "")),
+            detail=str(command.get("text", "")),
+        )
+        await deliver(respond, answer(command, client, entry), services=services, entry=entry)
 
-    async def answer(command: dict[str, Any], client: AsyncWebClient) -> render.Reply:
-        tz = await services.timezones.of(client, command.get("user_id", ""))
+    async def answer(
+        command: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
+    ) -> render.Reply:
+        user, channel = entry.user, entry.channel
+        tz = await services.timezones.of(client, user)
         parsed = parse_query(command.get("text", ""), now=services.clock(), tz=tz)
         if isinstance(parsed, Help):
             return help_reply(parsed.topic, unknown=parsed.unknown)
+        if isinstance(parsed, ShowAudit):
+            await services.allow(Act.AUDIT, user=user, channel=channel, client=client)
+            return render.audit_trail(await services.store.recent_audit(parsed.limit))
+        if isinstance(parsed, TaskQuery | ListSubscriptions):
+            await services.allow(Act.QUERY, user=user, channel=channel, client=client)
+        else:
+            await services.allow(Act.MANAGE, user=user, channel=channel, client=client)
+        if isinstance(parsed, Subscribe):
+            services.policy.may_watch(channel, parsed.domain)
         if isinstance(parsed, TaskQuery):
-            return await task_reply(services, parsed)
-        return await subscriptions.manage(
-            services,
-            parsed,
-            channel_id=command.get("channel_id", ""),
-            user_id=command.get("user_id", ""),
-        )
+            query = services.policy.scoped(parsed, channel)
+            return await task_reply(services, query, entry=entry)
+        return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)

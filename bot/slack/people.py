@@ -50,3 +50,33 @@ def _zone(name: object, offset: object) -> tzinfo:
     if isinstance(offset, int) and -86400 < offset < 86400:
         return timezone(timedelta(seconds=offset))
     return UTC
+
+
+class Groups:
+    """Which of the policy's user groups someone is in, from usergroups.users.list, cached."""
+
+    def __init__(self, *, ttl: float = 300, maxsize: int = 500) -> None:
+        self._members: TTLCache[str, frozenset[str]] = TTLCache(maxsize=maxsize, ttl=ttl)
+
+    async def of(
+        self, client: AsyncWebClient, user_id: str, wanted: frozenset[str]
+    ) -> frozenset[str]:
+        """The groups among `wanted` that `user_id` belongs to."""
+        found = set()
+        for group in wanted:
+            members = self._members.get(group)
+            if members is None:
+                members = self._members[group] = await self._lookup(client, group)
+            if user_id in members:
+                found.add(group)
+        return frozenset(found)
+
+    @staticmethod
+    async def _lookup(client: AsyncWebClient, group: str) -> frozenset[str]:
+        try:
+            answer = await client.usergroups_users_list(usergroup=group)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            # Unknown membership grants nothing; the denial says whom to ask.
+            log.warning("usergroups.users.list for %s failed: %s", group, exc)
+            return frozenset()
+        return frozenset(str(user) for user in answer.get("users") or [])

@@ -32,6 +32,7 @@ from slack_sdk.models.blocks import (
     TableBlockColumnSettings,
 )
 
+from bot.core.audit import AuditEntry
 from bot.core.display import REASON_LABELS, STATUS_EMOJI, progress_text, shorten_middle
 from bot.core.query import TaskQuery, encode_query
 from bot.core.tasks import HISTORY_DAYS, ObjectType, Status, Task, TaskPage
@@ -334,3 +335,31 @@ def apology(error_id: str) -> Reply:
 def notice(words: str) -> Reply:
     """A short plain message (escaped, like everything not built here)."""
     return said(escape(words))
+
+
+def audit_trail(entries: list[AuditEntry]) -> Reply:
+    """`/cdn audit`: the newest entries, as literal table cells."""
+    if not entries:
+        return said("The audit trail is empty.")
+    headings = ("When (UTC)", "User", "Channel", "Kind", "What", "Outcome", "Results", "ms")
+    rows: list[list[Any]] = [[RawTextObject(text=h) for h in headings]]
+    for entry in entries[:MAX_TABLE_TASKS]:
+        cells = (
+            f"{entry.at:%Y-%m-%d %H:%M:%S}",
+            entry.user,
+            entry.channel,
+            entry.kind,
+            shorten_middle(entry.detail, 60),
+            shorten_middle(entry.outcome, 40),
+            "" if entry.results is None else str(entry.results),
+            f"{entry.latency_ms:.0f}",
+        )
+        rows.append([RawTextObject(text=cell or " ") for cell in cells])
+    title = f"Audit trail: the newest {len(rows) - 1} entries"
+    return Reply(
+        text=title,
+        blocks=(
+            HeaderBlock(text=PlainTextObject(text=title)),
+            TableBlock(rows=rows),
+        ),
+    )

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import wording
+from bot.core.access import Act, Policy
+from bot.core.audit import AuditEntry
 from bot.core.plan import TaskFinder
-from bot.core.query import TaskQuery
-from bot.errors import BotError, UserInputError
+from bot.core.query import TaskQuery, encode_query
+from bot.errors import BotError, NotAllowed, UserInputError
 from bot.slack import render
 from bot.slack.notify import Notifier
-from bot.slack.people import Timezones
+from bot.slack.people import Groups, Timezones
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
+audit_log = logging.getLogger("bot.audit")
 
 
 @dataclass(frozen=True)
@@ -33,14 +39,42 @@ class Services:
     notifier: Notifier
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     timezones: Timezones = field(default_factory=Timezones)
+    policy: Policy = field(default_factory=Policy)
+    groups: Groups = field(default_factory=Groups)
+
+    async def allow(self, act: Act, *, user: str, channel: str, client: AsyncWebClient) -> None:
+        """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
+        wanted = self.policy.groups()
+        member_of = await self.groups.of(client, user, wanted) if wanted else frozenset()
+        self.policy.check(act, user=user, channel=channel, user_groups=member_of)
+
+    def entry(self, kind: str, *, user: str, channel: str, detail: str) -> AuditEntry:
+        """A fresh audit entry for something that starts now."""
+        return AuditEntry(self.clock(), user, channel, kind, detail[:500])
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Write the entry: one JSON log line, and the store's bounded trail."""
+        line = asdict(entry)
+        line["at"] = entry.at.isoformat()
+        audit_log.info(json.dumps(line, ensure_ascii=False, sort_keys=True))
+        await self.store.record_audit(entry)
 
 
 async def task_reply(
-    services: Services, query: TaskQuery, *, fresh: bool = False, shared_by: str | None = None
+    services: Services,
+    query: TaskQuery,
+    *,
+    fresh: bool = False,
+    shared_by: str | None = None,
+    entry: AuditEntry | None = None,
 ) -> render.Reply:
     """The rendered answer to `query`."""
     query, note = render.fit(query)
     answer = await services.find_tasks(query, fresh=fresh)
+    if entry is not None:
+        entry.query = encode_query(query)
+        entry.results = len(answer.page.tasks)
+        entry.request_ids = answer.page.request_ids
     return render.task_page(
         answer.page,
         query,
@@ -65,18 +99,45 @@ async def report_error(error: Exception, respond: AsyncRespond | None = None) ->
         await send(respond, reply, response_type="ephemeral", replace_original=False)
 
 
-async def deliver(respond: AsyncRespond, work: Awaitable[render.Reply], **options: Any) -> None:
-    """Send what `work` produces after ack(); its failure goes to `report_error`.
+async def deliver(
+    respond: AsyncRespond,
+    work: Awaitable[render.Reply],
+    *,
+    services: Services | None = None,
+    entry: AuditEntry | None = None,
+    **options: Any,
+) -> None:
+    """Send what `work` produces after ack(); its failure goes to `report_error`; then the
+    audit `entry` (if any) is written with the outcome and latency.
 
     Failures must not reach Bolt from here: when a listener raises within ~10 ms of ack(),
     Bolt's asyncio runner clears the ack again and answers Slack 404 after three seconds.
     """
+    started = time.perf_counter()
     try:
         reply = await work
     except Exception as error:
+        if entry is not None:
+            entry.outcome = _outcome(error)
         await report_error(error, respond)
-        return
-    await send(respond, reply, **options)
+    else:
+        await send(respond, reply, **options)
+    if entry is not None and services is not None:
+        entry.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        try:
+            await services.record(entry)
+        except Exception:  # the trail must never cost the person their answer
+            log.exception("could not record the audit entry")
+
+
+def _outcome(error: Exception) -> str:
+    if isinstance(error, NotAllowed):
+        return "denied"
+    if isinstance(error, UserInputError):
+        return "invalid"
+    if isinstance(error, BotError):
+        return f"failed: {type(error).__name__}"
+    return "error"
 
 
 async def send(respond: AsyncRespond, reply: render.Reply, **options: Any) -> bool:

@@ -137,8 +137,9 @@ class Store:
         return await self._run(work)
 
     def close(self) -> None:
-        """Close the connection."""
-        self._connection.close()
+        """Close the connection, after any statement under way (closing under one crashes)."""
+        with self._lock:
+            self._connection.close()
 
     # -- subscriptions ----------------------------------------------------------------------
 

@@ -114,20 +114,25 @@ async def deliver(
     Bolt's asyncio runner clears the ack again and answers Slack 404 after three seconds.
     """
     started = time.perf_counter()
+    reply: render.Reply | None = None
+    failure: Exception | None = None
     try:
         reply = await work
     except Exception as error:
+        failure = error
         if entry is not None:
             entry.outcome = _outcome(error)
-        await report_error(error, respond)
-    else:
-        await send(respond, reply, **options)
+    # Recorded before the reply leaves, so the trail never lags behind what people saw.
     if entry is not None and services is not None:
         entry.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         try:
             await services.record(entry)
         except Exception:  # the trail must never cost the person their answer
             log.exception("could not record the audit entry")
+    if failure is not None:
+        await report_error(failure, respond)
+    elif reply is not None:
+        await send(respond, reply, **options)
 
 
 def _outcome(error: Exception) -> str:

@@ -13,6 +13,7 @@ from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.demo import seed_history
 from bot.cdn.fetch import fetch_tasks
 from bot.config import Settings
+from bot.core.access import Policy
 from bot.slack.app import create_app, slack_client, web_application
 from bot.slack.notify import Notifier
 from bot.slack.replies import Services
@@ -45,7 +46,7 @@ class RunningBot:
 
 
 @pytest.fixture
-async def running_bot(emulator, clock, fake_slack, tmp_path) -> AsyncIterator[RunningBot]:
+async def running_bot(emulator, clock, fake_slack, tmp_path, request) -> AsyncIterator[RunningBot]:
     seed_history(emulator.ledger, 120, now=clock())
     settings = slack_settings(fake_slack)
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
@@ -55,8 +56,13 @@ async def running_bot(emulator, clock, fake_slack, tmp_path) -> AsyncIterator[Ru
             return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
 
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+        marker = request.node.get_closest_marker("policy") if request else None
         services = Services(
-            find_tasks=find_tasks, store=store, notifier=Notifier(client), clock=clock
+            find_tasks=find_tasks,
+            store=store,
+            notifier=Notifier(client),
+            clock=clock,
+            policy=marker.args[0] if marker else Policy(),
         )
         app = create_app(settings, services, client=client)
 

@@ -49,6 +49,7 @@ class FakeSlack:
         self.channel_errors: dict[str, str] = {}  # channel → the error its posts get
         self.rate_limited = 0  # how many coming posts get HTTP 429
         self.server_errors = 0  # how many coming posts get HTTP 500
+        self.groups: dict[str, list[str]] = {}  # user group → members
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
@@ -140,6 +141,11 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "user": {"id": user, "tz": name, "tz_offset": offset}}
             )
+        if method == "usergroups.users.list":
+            group = str(body.get("usergroup", ""))
+            if group not in self.groups:
+                return web.json_response({"ok": False, "error": "no_such_subteam"})
+            return web.json_response({"ok": True, "users": self.groups[group]})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"})
         if method == "chat.postMessage":

@@ -143,3 +143,14 @@ async def test_many_tasks_share_one_store(store):
     assert all(
         len(ids) == 50 for ids in (await store.announced([f"C{n}" for n in range(40)])).values()
     )
+
+
+async def test_audit_trail_is_bounded(store):
+    from bot.core.audit import AuditEntry
+
+    for n in range(12):
+        entry = AuditEntry(NOW, f"U{n}", "C1", "command", f"failed {n}", results=n)
+        await store.record_audit(entry, keep=5)
+    newest = await store.recent_audit(100)
+    assert [e.user for e in newest] == ["U11", "U10", "U9", "U8", "U7"]
+    assert newest[0].results == 11 and newest[0].at == NOW

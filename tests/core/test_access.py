@@ -1,0 +1,110 @@
+"""The access policy: allow-lists, admins, and channel domain scopes, as plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.access import Act, Allow, Policy
+from bot.core.query import TaskQuery, parse_query
+from bot.core.tasks import ObjectType, Status, Task
+from bot.core.watch import Router, Subscription
+from bot.errors import NotAllowed
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+NONE = frozenset()
+
+
+@pytest.mark.parametrize(
+    ("allow", "user", "channel", "groups", "admitted"),
+    [
+        (Allow(), "U1", "C1", NONE, True),
+        (Allow(closed=True), "U1", "C1", NONE, False),
+        (Allow(users=frozenset({"U1"})), "U1", "C9", NONE, True),
+        (Allow(users=frozenset({"U1"})), "U2", "C9", NONE, False),
+        (Allow(channels=frozenset({"C1"})), "U2", "C1", NONE, True),
+        (Allow(groups=frozenset({"S1"})), "U2", "C9", frozenset({"S1"}), True),
+        (Allow(groups=frozenset({"S1"})), "U2", "C9", frozenset({"S2"}), False),
+    ],
+)
+def test_allow_lists(allow, user, channel, groups, admitted):
+    assert allow.admits(user, channel, groups) is admitted
+
+
+def test_default_policy_is_open_except_for_the_audit_trail():
+    policy = Policy(contact="#cdn-admins")
+    policy.check(Act.QUERY, user="U1", channel="C1", user_groups=NONE)
+    policy.check(Act.MANAGE, user="U1", channel="C1", user_groups=NONE)
+    with pytest.raises(NotAllowed) as denied:
+        policy.check(Act.AUDIT, user="U1", channel="C1", user_groups=NONE)
+    assert denied.value.what == "read the audit trail" and denied.value.contact == "#cdn-admins"
+
+
+SCOPED = Policy(scopes={"C1": ("a.example.com",), "C2": ("a.example.com", "*.b.example.com")})
+
+
+@pytest.mark.parametrize(
+    ("channel", "text", "domain", "denied"),
+    [
+        ("C9", "failed", None, None),  # an unscoped channel is untouched
+        ("C1", "failed", "a.example.com", None),  # one exact domain is implied
+        ("C1", "www.other.com", None, "see tasks of www.other.com"),
+        ("C1", "url:https://evil.com/x.js", None, "see tasks of evil.com"),
+        ("C2", "failed", None, "query every domain"),  # several: say which to add
+        ("C2", "domain:x.b.example.com", "x.b.example.com", None),
+        ("C2", "task 123", None, None),  # looked up, then kept within the scope
+    ],
+)
+def test_scoped_queries(channel, text, domain, denied):
+    query = parse_query(text, now=NOW)
+    if denied:
+        with pytest.raises(NotAllowed) as refusal:
+            SCOPED.scoped(query, channel)
+        assert refusal.value.what == denied and "This channel sees" in refusal.value.detail
+        return
+    scoped = SCOPED.scoped(query, channel)
+    assert scoped.domain == domain
+    assert scoped.within == SCOPED.scope(channel)
+    if channel == "C9":
+        assert scoped == query
+
+
+@pytest.mark.parametrize(
+    ("channel", "domain", "allowed"),
+    [
+        ("C9", None, True),
+        ("C1", None, False),
+        ("C1", "a.example.com", True),
+        ("C1", "*.a.example.com", False),
+        ("C2", "*.b.example.com", True),
+        ("C2", "*.x.b.example.com", True),
+        ("C2", "b.example.com", True),
+        ("C2", "*.example.com", False),
+    ],
+)
+def test_subscriptions_stay_within_the_scope(channel, domain, allowed):
+    if allowed:
+        SCOPED.may_watch(channel, domain)
+    else:
+        with pytest.raises(NotAllowed):
+            SCOPED.may_watch(channel, domain)
+
+
+def test_notifications_never_leave_a_channels_scope():
+    tasks = [
+        Task(task_id=str(n), object_path=f"https://{host}/x", object_type=ObjectType.FILE,
+             status=Status.FAILED, progress=0, created=NOW)
+        for n, host in enumerate(["a.example.com", "www.other.com"])
+    ]  # fmt: skip
+    subscriptions = [Subscription(c, None, None, "U1", NOW) for c in ("C1", "C9")]
+    routed = Router(subscriptions, SCOPED.scopes).route(tasks)
+    assert [t.domain for t in routed["C1"]] == ["a.example.com"]
+    assert len(routed["C9"]) == 2
+
+
+def test_the_scope_is_not_carried_in_button_values():
+    from bot.core.query import decode_query, encode_query
+
+    scoped = SCOPED.scoped(TaskQuery(), "C1")
+    assert decode_query(encode_query(scoped), now=NOW).within == ()

@@ -1,0 +1,98 @@
+"""Access control and the audit trail over signed HTTP, buttons included."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bot.core.access import Allow, Policy
+from bot.slack.render import ActionId
+from tests.slack.fake_slack import button_click
+from tests.slack.test_http_app import buttons_of, command, table_of
+
+OPS = Policy(
+    query=Allow(users=frozenset({"U0OPS0001"}), groups=frozenset({"S0ONCALL1"})),
+    manage=Allow(users=frozenset({"U0OPS0001"})),
+    admin=Allow(users=frozenset({"U0ANA1234"}), closed=True),
+    contact="#cdn-admins",
+)
+
+
+@pytest.mark.policy(OPS)
+async def test_people_off_the_list_are_refused_politely(running_bot):
+    reply = await command(running_bot, "failed")
+    assert reply["text"].startswith(":warning: Sorry, you may not query CDN tasks here.")
+    assert "Ask #cdn-admins" in reply["text"]
+    help_ = await command(running_bot, "help")
+    assert "/cdn failed" in json.dumps(help_)  # help is for everyone
+
+
+@pytest.mark.policy(OPS)
+async def test_a_user_group_lets_people_in(running_bot):
+    running_bot.slack.groups["S0ONCALL1"] = ["U0ANA1234"]
+    assert table_of(await command(running_bot, "failed size:2"))
+    refused = await command(running_bot, "subscribe")
+    assert "may not manage failure notifications" in refused["text"]
+
+
+async def click(bot, action, *, user="U0ANA1234"):
+    hook = bot.slack.new_response_url()
+    await bot.post(button_click(action, response_url=hook, user=user))
+    (reply,) = await bot.slack.response_to(hook)
+    return reply
+
+
+@pytest.mark.policy(OPS)
+async def test_buttons_are_checked_too(running_bot):
+    running_bot.slack.groups["S0ONCALL1"] = ["U0ANA1234"]
+    page = await command(running_bot, "failed size:2")
+    refused = await click(running_bot, buttons_of(page)[ActionId.NEXT], user="U0STRANGER")
+    assert "may not query CDN tasks" in refused["text"]
+    assert refused["replace_original"] is False  # the page stays as it was
+    mute = {"action_id": ActionId.MUTE.value, "type": "button", "value": "img.example.com"}
+    assert "may not manage" in (await click(running_bot, mute))["text"]
+
+
+@pytest.mark.policy(Policy(scopes={"C1": ("www.example.com",)}))
+async def test_a_scoped_channel_sees_only_its_domains(running_bot):
+    reply = await command(running_bot, "type:file size:50")
+    paths = [row[4]["text"] for row in table_of(reply)]
+    assert paths and all(path.split("/")[2] == "www.example.com" for path in paths)
+    foreign = await command(running_bot, "img.example.com")
+    assert "may not see tasks of img.example.com" in foreign["text"]
+    assert "This channel sees `www.example.com`" in foreign["text"]
+    tampered = {"action_id": ActionId.NEXT.value, "type": "button", "value": "q1;d=img.example.com"}
+    assert "may not see tasks of img.example.com" in (await click(running_bot, tampered))["text"]
+    subscribe = await command(running_bot, "subscribe domain:img.example.com")
+    assert "may not subscribe to img.example.com" in subscribe["text"]
+
+
+@pytest.mark.policy(OPS)
+async def test_the_audit_trail_records_every_interaction(running_bot, caplog):
+    running_bot.slack.groups["S0ONCALL1"] = ["U0ANA1234"]
+    with caplog.at_level(logging.INFO, logger="bot.audit"):
+        page = await command(running_bot, "failed size:2")
+        await click(running_bot, buttons_of(page)[ActionId.REFRESH])
+        await command(running_bot, "statsu:failed")
+        await click(running_bot, buttons_of(page)[ActionId.NEXT], user="U0STRANGER")
+        trail = await command(running_bot, "audit 10")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bot.audit"]
+    assert [(line["kind"], line["outcome"]) for line in lines[:4]] == [
+        ("command", "ok"),
+        ("action", "ok"),
+        ("command", "invalid"),
+        ("action", "denied"),
+    ]
+    first = lines[0]
+    assert first["user"] == "U0ANA1234" and first["channel"] == "C1" and first["results"] == 2
+    assert first["request_ids"] and first["query"].startswith("q1;") and first["latency_ms"] >= 0
+    rows = table_of(trail)  # newest first, headings left out
+    assert [row[5]["text"] for row in rows[:4]] == ["denied", "invalid", "ok", "ok"]
+    assert rows[2][4]["text"] == ActionId.REFRESH.value and rows[0][1]["text"] == "U0STRANGER"
+
+
+async def test_only_admins_read_the_audit_trail(running_bot):
+    reply = await command(running_bot, "audit")
+    assert "may not read the audit trail" in reply["text"]

@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cdn.emulator.chaos import FaultPlan
+from bot.core.audit import AuditEntry
 from bot.core.query import TaskQuery
 from bot.core.tasks import ObjectType, Status, Task, TaskPage
 from bot.core.watch import Subscription
 from bot.slack import alerts
 from bot.slack.help import help_reply
-from bot.slack.render import ActionId, problem, task_page
+from bot.slack.render import ActionId, audit_trail, problem, task_page
 from tests.slack.fake_slack import button_click, signed_headers, slash_command
 from tests.slack.limits import assert_inert, check_message
 from tests.slack.test_http_app import command
@@ -224,6 +225,7 @@ def test_hostile_strings_render_literally_on_every_surface():
             problem(f"`status: {hostile}` — did you mean `failed`?"),
             help_reply(unknown=hostile),
             help_reply(topic=hostile),
+            audit_trail([AuditEntry(now, hostile, hostile, "command", hostile, outcome=hostile)]),
         ]
         for reply in surfaces:
             payload = reply.payload()

@@ -1,7 +1,9 @@
-"""Buttons on task pages: ◀ Prev, Next ▶ and Refresh replace the message; Share posts a copy."""
+"""Buttons: ◀ Prev, Next ▶ and Refresh replace the page; Share posts a copy in the channel;
+on notifications, "Show failed tasks" answers the clicker and "Mute" silences a domain."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -14,6 +16,8 @@ from bot.core.query import TaskQuery, decode_query
 from bot.slack import alerts
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
+
+Work = Callable[[dict[str, Any], dict[str, Any], AsyncWebClient, AuditEntry], Awaitable[Reply]]
 
 
 def _id_of(body: dict[str, Any], part: str) -> str:
@@ -35,14 +39,6 @@ def register(app: AsyncApp, *, services: Services) -> None:
         query = decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
         return services.policy.scoped(query, channel)
 
-    def audit(body: dict[str, Any], action: dict[str, Any]) -> AuditEntry:
-        return services.entry(
-            "action",
-            user=_id_of(body, "user"),
-            channel=_id_of(body, "channel"),
-            detail=str(action.get("action_id", "")),
-        )
-
     async def page(
         body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
     ) -> Reply:
@@ -50,86 +46,52 @@ def register(app: AsyncApp, *, services: Services) -> None:
         fresh = action.get("action_id") == ActionId.REFRESH
         return await task_reply(services, query, fresh=fresh, entry=entry)
 
-    async def copy(
+    async def share(
         body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
     ) -> Reply:
         query = await query_of(body, action, client)
-        sharer = _id_of(body, "user")
-        return await task_reply(services, query, shared_by=sharer, entry=entry)
+        return await task_reply(services, query, shared_by=entry.user, entry=entry)
 
-    async def show(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
-        return await task_reply(services, await query_of(body, action, client))
+    async def show(
+        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
+    ) -> Reply:
+        return await task_reply(services, await query_of(body, action, client), entry=entry)
 
-    async def mute(body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> Reply:
-        user = _id_of(body, "user")
-        channel = _id_of(body, "channel")
-        await services.allow(Act.MANAGE, user=user, channel=channel, client=client)
+    async def mute(
+        _body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
+    ) -> Reply:
+        await services.allow(Act.MANAGE, user=entry.user, channel=entry.channel, client=client)
         chosen = action.get("selected_option")
         picked = chosen.get("value") if isinstance(chosen, dict) else None
         domain = domain_name(str(picked or action.get("value") or ""))
-        channel_id = _id_of(body, "channel")
         until = services.clock() + alerts.MUTE_FOR
-        await services.store.mute(channel_id, domain, until)
+        await services.store.mute(entry.channel, domain, until)
         return alerts.muted(domain, until)
 
-    @app.action(ActionId.SHOW_FAILED.value)
-    async def show_failed(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        # Only the person who clicked sees the list; the notification stays as it was.
-        entry = audit(body, action)
-        work = show(body, action, client)
-        await deliver(respond, work, services=services, entry=entry, replace_original=False)
+    def button(work: Work, *action_ids: ActionId, **reply_options: Any) -> None:
+        async def listener(
+            ack: AsyncAck,
+            body: dict[str, Any],
+            action: dict[str, Any],
+            respond: AsyncRespond,
+            client: AsyncWebClient,
+        ) -> None:
+            await ack()
+            entry = services.entry(
+                "action",
+                user=_id_of(body, "user"),
+                channel=_id_of(body, "channel"),
+                detail=str(action.get("action_id", "")),
+            )
+            reply = work(body, action, client, entry)
+            await deliver(respond, reply, services=services, entry=entry, **reply_options)
 
-    @app.action(ActionId.MUTE.value)
-    async def mute_domain(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        entry = audit(body, action)
-        work = mute(body, action, client)
-        await deliver(respond, work, services=services, entry=entry, replace_original=False)
+        for action_id in action_ids:
+            app.action(action_id.value)(listener)
 
-    @app.action(ActionId.PREV.value)
-    @app.action(ActionId.NEXT.value)
-    @app.action(ActionId.REFRESH.value)
-    async def turn_page(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        entry = audit(body, action)
-        work = page(body, action, client, entry)
-        await deliver(respond, work, services=services, entry=entry, replace_original=True)
-
-    @app.action(ActionId.SHARE.value)
-    async def share(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-    ) -> None:
-        await ack()
-        entry = audit(body, action)
-        work = copy(body, action, client, entry)
-        await deliver(
-            respond,
-            work,
-            services=services,
-            entry=entry,
-            response_type="in_channel",
-            replace_original=False,
-        )
+    button(page, ActionId.PREV, ActionId.NEXT, ActionId.REFRESH, replace_original=True)
+    # The copy is for everyone in the channel; the private page stays as it was.
+    button(share, ActionId.SHARE, response_type="in_channel", replace_original=False)
+    # Only the person who clicked sees these; the notification stays as it was.
+    button(show, ActionId.SHOW_FAILED, replace_original=False)
+    button(mute, ActionId.MUTE, replace_original=False)

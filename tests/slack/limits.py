@@ -7,6 +7,9 @@ import re
 from slack_sdk.models.blocks import Block
 
 CELL_TEXT_BUDGET = 10_000  # what Slack allows per message, roughly; we aim for 9,000
+# Strings that would ping, link or format if they reached mrkdwn unescaped.
+HOSTILE = ["<!channel>", "<!here>", "<@U123>", "<!subteam^S1>", "<http://evil|ok>", "&lt;"]
+HOSTILE += ["`x`", "*bold* _it_", "a\nb"]
 
 
 def _cell_text(cell: dict) -> int:

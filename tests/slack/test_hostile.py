@@ -25,20 +25,10 @@ from bot.slack import alerts
 from bot.slack.help import help_reply
 from bot.slack.render import ActionId, audit_trail, problem, task_page
 from tests.slack.fake_slack import button_click, signed_headers, slash_command
-from tests.slack.limits import assert_inert, check_message
+from tests.slack.limits import HOSTILE, assert_inert, check_message
 from tests.slack.test_http_app import command
 
 pytestmark = pytest.mark.timeout(300)
-HOSTILE = [
-    "<!channel>",
-    "<!here>",
-    "<@U123>",
-    "<!subteam^S1>",
-    "<http://evil|ok>",
-    "&lt;",
-    "`x`",
-    "a\nb",
-]
 
 
 async def test_commands_get_answers_while_the_cloud_fails(running_bot, emulator):

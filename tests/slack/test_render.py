@@ -19,20 +19,9 @@ from bot.slack.render import (
     problem,
     task_page,
 )
-from tests.slack.limits import assert_inert, check_message
+from tests.slack.limits import HOSTILE, assert_inert, check_message
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-HOSTILE = [
-    "<!channel>",
-    "<!here>",
-    "<@U123>",
-    "<!subteam^S1>",
-    "<http://evil|ok>",
-    "&lt;",
-    "`code`",
-    "*bold* _it_",
-    "line\nbreak",
-]
 
 
 def make_task(n: int, *, path: str | None = None, status: str = "Complete", kind="file", **extra):

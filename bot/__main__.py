@@ -29,6 +29,7 @@ from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.chaos import FAULT_KINDS, FaultPlan
+from bot.cdn.emulator.demo import keep_busy
 from bot.cdn.fetch import failed_tasks, fetch_tasks
 from bot.cdn.limiter import RateLimiter
 from bot.config import Settings, SlackMode, load_settings, slack_mode
@@ -52,6 +53,7 @@ from bot.watcher import Watcher
 log = logging.getLogger("bot")
 
 DEMO_TASKS = 400
+DEMO_EVERY = 20.0  # seconds between the embedded emulator's new demo tasks
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,9 @@ class Cdn:
 
 
 @contextlib.asynccontextmanager
-async def open_cdn(settings: Settings) -> AsyncIterator[Cdn]:
-    """The configured account's CDN API, or an embedded emulator when there is none."""
+async def open_cdn(settings: Settings, *, demo_traffic: bool = False) -> AsyncIterator[Cdn]:
+    """The configured account's CDN API, or an embedded emulator when there is none (with
+    `demo_traffic`, one that keeps getting new tasks, some of them failing)."""
     credentials = resolve_credentials(settings)
     endpoint = settings.cdn_endpoint
     emulator: Emulator | None = None
@@ -104,9 +107,17 @@ async def open_cdn(settings: Settings) -> AsyncIterator[Cdn]:
         retry=RetryPolicy(max_retries=settings.cdn_max_retries),
     )
     cache = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
+    busy: asyncio.Task[None] | None = None
+    if emulator is not None and demo_traffic:
+        busy = asyncio.create_task(
+            keep_busy(emulator.ledger, clock=emulator.clock, every=DEMO_EVERY)
+        )
+        log.info("Demo: a new refresh task every %g s, every third one failing", DEMO_EVERY)
     try:
         yield Cdn(CachedReads(client, cache), emulator is not None, settings.fan_out)
     finally:
+        if busy is not None:
+            busy.cancel()
         await client.aclose()
         if emulator is not None:
             await emulator.stop()
@@ -249,7 +260,7 @@ async def _run_bot(settings: Settings) -> None:
     mode = Mode(slack, settings) if slack else _playground_mode(settings, sock)
     store = Store(settings.database_url)  # created on first run, migrated on every start
     try:
-        async with open_cdn(settings) as cdn:
+        async with open_cdn(settings, demo_traffic=True) as cdn:
             await _check_cdn(cdn)
             await _serve_slack(mode, cdn, store, sock)
     finally:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.cdn.emulator.ledger import FAILURE_DESCRIPTIONS, Ledger, LedgerTask
@@ -53,3 +56,16 @@ def seed_history(ledger: Ledger, count: int, *, now: datetime) -> None:
         duration = rng.uniform(20, 240) * (4 if object_type == "preload" else 1)
         failure = rng.choice(FAILURE_DESCRIPTIONS) if rng.random() < 0.12 else None
         ledger.add(LedgerTask(ledger.next_id(), path, object_type, created, duration, failure))
+
+
+async def keep_busy(
+    ledger: Ledger, *, clock: Callable[[], datetime], every: float, seed: int = 0
+) -> None:
+    """Add a refresh task every `every` seconds, one in three under /broken/ (so it fails
+    where the emulator's fail pattern says so): a demo that shows notifications arriving."""
+    rng = random.Random(seed)
+    for number in itertools.count(1):
+        await asyncio.sleep(every)
+        folder = "broken/" if number % 3 == 0 else ""
+        path = f"https://{rng.choice(DOMAINS)}/{folder}{rng.choice(_FILES)}"
+        ledger.create([path], "file", clock())

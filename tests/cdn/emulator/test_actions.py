@@ -285,3 +285,19 @@ def test_demo_history_is_deterministic_and_realistic():
     assert hosts == set(DOMAINS)
     created = sorted(view["CreationTime"] for view in views)
     assert created[0] < ago(days=2) and created[-1] > ago(hours=1)
+
+
+async def test_demo_traffic_keeps_adding_tasks_some_failing():
+    import asyncio
+
+    from bot.cdn.emulator.demo import keep_busy
+    from tests.conftest import wait_until
+
+    ledger = Ledger(task_seconds=0, fail_pattern=re.compile("/broken/"))
+    busy = asyncio.create_task(keep_busy(ledger, clock=lambda: NOW, every=0.001, seed=1))
+    try:
+        await wait_until(lambda: len(ledger.visible(NOW)) >= 6)
+    finally:
+        busy.cancel()
+    states = [task.state(NOW)[0] for task in ledger.visible(NOW)]
+    assert states.count("Failed") >= 2 and states.count("Complete") >= 3

@@ -73,10 +73,6 @@ class ResponseCache:
         finally:
             del self._in_flight[key]
 
-    def clear(self) -> None:
-        """Forget every stored value (in-flight calls finish normally)."""
-        self._values.clear()
-
 
 class CachedReads:
     """The client's read actions behind one ResponseCache: what the rest of the bot calls."""

@@ -21,6 +21,7 @@ from bot.cdn import responses, signing
 from bot.cdn.credentials import Credentials
 from bot.cdn.limiter import Priority, RateLimiter
 from bot.cdn.transport import AiohttpTransport
+from bot.core.plan import IDS_PER_LOOKUP
 from bot.core.tasks import RefreshQuota, Submission, TaskListRequest, TaskPage, format_api_time
 from bot.errors import (
     CredentialsRejected,
@@ -37,7 +38,6 @@ from bot.errors import (
 
 API_VERSION = "2018-05-10"
 FORM = "application/x-www-form-urlencoded"
-MAX_IDS_PER_LOOKUP = 10
 
 _THROTTLING = {"Throttling", "TooManyRequests"}
 _UNAVAILABLE = {"ServiceUnavailable", "InternalError", "InternalError.Unknown"}
@@ -177,8 +177,8 @@ class CdnClient:
     ) -> TaskPage:
         """DescribeRefreshTaskById: up to ten tasks by their IDs."""
         action = "DescribeRefreshTaskById"
-        if not 1 <= len(task_ids) <= MAX_IDS_PER_LOOKUP:
-            raise ValueError(f"between 1 and {MAX_IDS_PER_LOOKUP} task IDs per call")
+        if not 1 <= len(task_ids) <= IDS_PER_LOOKUP:
+            raise ValueError(f"between 1 and {IDS_PER_LOOKUP} task IDs per call")
         body = await self._call(action, {"TaskId": ",".join(task_ids)}, priority=priority)
         return responses.task_page(action, body, page_size=len(task_ids))
 

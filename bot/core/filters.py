@@ -45,7 +45,6 @@ STATUS_WORDS = {
     "failed": Status.FAILED, "failure": Status.FAILED, "fail": Status.FAILED,
     "pending": Status.PENDING, "queued": Status.PENDING, "waiting": Status.PENDING,
 }  # fmt: skip
-LIST_WORDS = {"tasks", "list", "ls", "show", "find", "search"}
 SUBCOMMANDS = {
     "task": "task", "tasks": "tasks", "list": "tasks", "ls": "tasks",
     "subscribe": "subscribe", "sub": "subscribe", "watch": "subscribe",

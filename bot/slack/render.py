@@ -332,11 +332,6 @@ def apology(error_id: str) -> Reply:
     )
 
 
-def notice(words: str) -> Reply:
-    """A short plain message (escaped, like everything not built here)."""
-    return said(escape(words))
-
-
 def audit_trail(entries: list[AuditEntry]) -> Reply:
     """`/cdn audit`: the newest entries, as literal table cells."""
     if not entries:

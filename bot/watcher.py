@@ -1,8 +1,9 @@
 """The background loop that turns failed tasks into channel notifications.
 
 Each cycle: scan failed tasks with a fixed number of upstream calls (one stream per type, however
-many subscriptions), let core.watch decide who still has to hear of what, post one message per
-channel, and record a failure as announced only once Slack accepted the post.
+many subscriptions, and none while no channel is subscribed), let core.watch decide who still has
+to hear of what, post one message per channel, and record a failure as announced only once Slack
+accepted the post.
 """
 
 from __future__ import annotations
@@ -80,9 +81,15 @@ class Watcher:
         now = self._clock()
         start, end = watch_window(await self._store.high_water(), now, overlap=self._overlap)
         report = CycleReport(window=(start, end))
+        subscriptions = await self._store.subscriptions()
+        if not subscriptions:
+            # Nobody to tell: spend none of the account's API budget. Subscriptions only hear
+            # of tasks created after they were made, so moving the mark loses nothing.
+            await self._store.set_high_water(end)
+            return report
         failures = await self._fetch(start, end)
         report.failures = len(failures)
-        routed = Router(await self._store.subscriptions(), self._scopes).route(failures)
+        routed = Router(subscriptions, self._scopes).route(failures)
         announced = await self._store.announced(routed)
         muted = await self._store.muted(now)
         undelivered: list[Task] = []

@@ -277,3 +277,20 @@ async def test_slack_5xx_and_invalid_auth_keep_failures_owed(world, caplog):
     del world.slack.channel_errors["C1"]
     assert (await watcher.cycle()).posted == {"C1": 1}
     assert any("invalid_auth" in record.getMessage() for record in caplog.records)
+
+
+async def test_no_subscriptions_no_upstream_calls(world):
+    watcher = world.watcher()
+    await world.fail("https://a.example.com/broken/unheard")
+    first = await watcher.cycle()
+    world.clock.advance(minutes=5)
+    second = await watcher.cycle()
+    assert world.emulator.calls_of("DescribeRefreshTasks") == []
+    assert first.failures == second.failures == 0
+    # The mark still moves, so a channel subscribing later starts from now, not from the past.
+    assert await world.store.high_water() == second.window[1]
+    await world.subscribe("C1")
+    world.clock.advance(seconds=1)
+    await world.fail("https://a.example.com/broken/heard")
+    assert (await watcher.cycle()).posted == {"C1": 1}
+    assert "broken/heard" in world.posted("C1")[0] and "unheard" not in world.posted("C1")[0]

@@ -26,3 +26,12 @@ def missing(name: str) -> ApiFault:
 def throttled() -> ApiFault:
     """The account called this action faster than its per-second limit."""
     return ApiFault(400, "Throttling.User", "Request was denied due to user flow control.")
+
+
+def denied(action: str) -> ApiFault:
+    """The key is valid but its RAM policy does not allow `action`."""
+    return ApiFault(
+        403,
+        "Forbidden.RAM",
+        f"The RAM user is not authorized to call {action}: grant cdn:{action} in its policy.",
+    )

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.cdn.emulator import actions
 from bot.cdn.emulator.chaos import FaultPlan, injected
 from bot.cdn.emulator.demo import seed_history
-from bot.cdn.emulator.faults import ApiFault, throttled
+from bot.cdn.emulator.faults import ApiFault, denied, throttled
 from bot.cdn.emulator.gateway import Account, Gateway, Incoming
 from bot.cdn.emulator.ledger import Ledger, matches_fail_pattern
 from bot.cdn.limiter import DOCUMENTED_RATES
@@ -42,6 +42,8 @@ class EmulatorConfig:
     seed: int = 0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     faults: FaultPlan = field(default_factory=FaultPlan)
+    # Actions the key's RAM policy does not allow: answered with Forbidden.RAM.
+    denied_actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ class Emulator:
             )
         code = ""
         try:
+            if admitted.action in self.config.denied_actions:
+                raise denied(admitted.action)
             if not self._within_rate(admitted.action):
                 raise throttled()
             scripted = self._scripted.get(admitted.action)

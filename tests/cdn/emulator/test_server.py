@@ -155,3 +155,16 @@ async def test_format_xml_answers_in_the_seed_shape(emulator, clock):
     failure = await post(emulator, params=v1_params(clock, Format="XML", Status="Failed"))
     error = ElementTree.fromstring(failure.text)
     assert (error.tag, error.findtext("Code")) == ("Error", "MissingParameter.ObjectType")
+
+
+async def test_denied_actions_answer_as_a_ram_denial(clock):
+    server = Emulator(emulator_config(clock, denied_actions=("DescribeRefreshQuota",)))
+    await server.start()
+    try:
+        denied = await post(server, params=v1_params(clock, action="DescribeRefreshQuota"))
+        allowed = await post(server, params=v1_params(clock))
+    finally:
+        await server.stop()
+    assert denied.status_code == 403 and denied.json()["Code"] == "Forbidden.RAM"
+    assert allowed.status_code == 200 and "TotalCount" in allowed.json()
+    assert [call.code for call in server.calls] == ["Forbidden.RAM", ""]

@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.query import TaskQuery
+from bot.core.query import (
+    Command,
+    Help,
+    ListSubscriptions,
+    ShowAudit,
+    Subscribe,
+    TaskQuery,
+    Unsubscribe,
+)
 from bot.core.tasks import host_of
 from bot.core.watch import domain_matches
 from bot.errors import NotAllowed
@@ -23,6 +31,34 @@ class Act(StrEnum):
     QUERY = "query CDN tasks"
     MANAGE = "manage failure notifications"
     AUDIT = "read the audit trail"
+
+
+@dataclass(frozen=True)
+class Mute:
+    """Silence failure notifications of `domain` in the channel for a while (a button)."""
+
+    domain: str
+
+
+Request = Command | Mute
+
+# What each request needs. Whatever shows task data or sends it somewhere (a subscription
+# delivers failures, paths and reasons; a mute shapes that stream) needs query rights, so an
+# open manage list never lets someone refused every query read tasks another way.
+NEEDS: Mapping[type[Request], tuple[Act, ...]] = {
+    Help: (),
+    TaskQuery: (Act.QUERY,),
+    ListSubscriptions: (Act.QUERY,),
+    Subscribe: (Act.QUERY, Act.MANAGE),
+    Unsubscribe: (Act.QUERY, Act.MANAGE),
+    Mute: (Act.QUERY, Act.MANAGE),
+    ShowAudit: (Act.AUDIT,),
+}
+
+
+def needs(request: Request) -> tuple[Act, ...]:
+    """The acts `request` needs, checked in this order (the first refused is the one named)."""
+    return NEEDS[type(request)]
 
 
 @dataclass(frozen=True)

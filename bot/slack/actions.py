@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.access import Act
+from bot.core.access import NEEDS, Mute, needs
 from bot.core.audit import AuditEntry
 from bot.core.filters import domain_name
 from bot.core.query import TaskQuery, decode_query
@@ -34,7 +34,8 @@ def register(app: AsyncApp, *, services: Services) -> None:
     ) -> TaskQuery:
         """The button's query, once the clicker may run it here, within the channel's scope."""
         user, channel = _id_of(body, "user"), _id_of(body, "channel")
-        await services.allow(Act.QUERY, user=user, channel=channel, client=client)
+        for act in NEEDS[TaskQuery]:  # before decoding: a refusal tells nothing of the value
+            await services.allow(act, user=user, channel=channel, client=client)
         tz = await services.timezones.of(client, user)
         query = decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
         return services.policy.scoped(query, channel)
@@ -60,10 +61,12 @@ def register(app: AsyncApp, *, services: Services) -> None:
     async def mute(
         _body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
     ) -> Reply:
-        await services.allow(Act.MANAGE, user=entry.user, channel=entry.channel, client=client)
         chosen = action.get("selected_option")
         picked = chosen.get("value") if isinstance(chosen, dict) else None
-        domain = domain_name(str(picked or action.get("value") or ""))
+        request = Mute(str(picked or action.get("value") or ""))
+        for act in needs(request):  # before the value is read: a refusal tells nothing
+            await services.allow(act, user=entry.user, channel=entry.channel, client=client)
+        domain = domain_name(request.domain)
         until = services.clock() + alerts.MUTE_FOR
         await services.store.mute(entry.channel, domain, until)
         return alerts.muted(domain, until)

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.access import Act
+from bot.core.access import needs
 from bot.core.audit import AuditEntry
-from bot.core.query import Help, ListSubscriptions, ShowAudit, Subscribe, TaskQuery, parse_query
+from bot.core.query import Help, ShowAudit, Subscribe, TaskQuery, parse_query
 from bot.slack import render, subscriptions
 from bot.slack.help import help_reply
 from bot.slack.replies import Services, deliver, task_reply
@@ -39,15 +39,12 @@ def register(app: AsyncApp, *, services: Services) -> None:
         user, channel = entry.user, entry.channel
         tz = await services.timezones.of(client, user)
         parsed = parse_query(command.get("text", ""), now=services.clock(), tz=tz)
+        for act in needs(parsed):
+            await services.allow(act, user=user, channel=channel, client=client)
         if isinstance(parsed, Help):
             return help_reply(parsed.topic, unknown=parsed.unknown)
         if isinstance(parsed, ShowAudit):
-            await services.allow(Act.AUDIT, user=user, channel=channel, client=client)
             return render.audit_trail(await services.store.recent_audit(parsed.limit))
-        if isinstance(parsed, TaskQuery | ListSubscriptions):
-            await services.allow(Act.QUERY, user=user, channel=channel, client=client)
-        else:
-            await services.allow(Act.MANAGE, user=user, channel=channel, client=client)
         if isinstance(parsed, Subscribe):
             services.policy.may_watch(channel, parsed.domain)
         if isinstance(parsed, TaskQuery):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.access import Act, Allow, Policy
+from bot.core.access import Act, Allow, Mute, Policy, needs
 from bot.core.query import TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Status, Task
 from bot.core.watch import Router, Subscription
@@ -108,3 +108,35 @@ def test_the_scope_is_not_carried_in_button_values():
 
     scoped = SCOPED.scoped(TaskQuery(), "C1")
     assert decode_query(encode_query(scoped), now=NOW).within == ()
+
+
+@pytest.mark.parametrize(
+    ("request_", "acts"),
+    [
+        (parse_query("help", now=NOW), ()),
+        (parse_query("failed", now=NOW), (Act.QUERY,)),
+        (parse_query("subscriptions", now=NOW), (Act.QUERY,)),
+        (parse_query("subscribe", now=NOW), (Act.QUERY, Act.MANAGE)),
+        (parse_query("unsubscribe all", now=NOW), (Act.QUERY, Act.MANAGE)),
+        (Mute("a.example.com"), (Act.QUERY, Act.MANAGE)),
+        (parse_query("audit", now=NOW), (Act.AUDIT,)),
+    ],
+)
+def test_what_each_request_needs(request_, acts):
+    assert needs(request_) == acts
+
+
+def test_managing_needs_query_rights_too():
+    # Only queries are listed: a subscription would otherwise deliver task data to anyone.
+    policy = Policy(query=Allow(users=frozenset({"U1"})), contact="#cdn-admins")
+    subscribe = parse_query("subscribe", now=NOW)
+
+    def require(request_, user, channel):
+        for act in needs(request_):
+            policy.check(act, user=user, channel=channel, user_groups=NONE)
+
+    require(subscribe, "U1", "D1")
+    for request_ in (subscribe, Mute("a.example.com"), parse_query("unsubscribe all", now=NOW)):
+        with pytest.raises(NotAllowed) as denied:
+            require(request_, "U2", "D2")
+        assert denied.value.what == Act.QUERY.value and denied.value.contact == "#cdn-admins"

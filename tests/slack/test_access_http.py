@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.access import Allow, Policy
 from bot.slack.render import ActionId
-from tests.slack.fake_slack import button_click
+from tests.slack.fake_slack import button_click, slash_command
 from tests.slack.test_http_app import buttons_of, command, table_of
 
 OPS = Policy(
@@ -96,3 +96,28 @@ async def test_the_audit_trail_records_every_interaction(running_bot, caplog):
 async def test_only_admins_read_the_audit_trail(running_bot):
     reply = await command(running_bot, "audit")
     assert "may not read the audit trail" in reply["text"]
+
+
+QUERIERS_ONLY = Policy(query=Allow(users=frozenset({"U0OPS0001"})), contact="#cdn-admins")
+
+
+@pytest.mark.policy(QUERIERS_ONLY)
+async def test_who_may_not_query_may_not_subscribe_or_mute_either(running_bot, clock):
+    # No ACCESS_MANAGE_* list: managing is open, but only to people who may see task data.
+    for text in ("subscribe", "unsubscribe all", "subscriptions"):
+        reply = await command(running_bot, text)
+        assert "may not query CDN tasks" in reply["text"], text
+    mute = {"action_id": ActionId.MUTE.value, "type": "button", "value": "img.example.com"}
+    assert "may not query CDN tasks" in (await click(running_bot, mute))["text"]
+    assert await running_bot.store.subscriptions("C1") == []
+    assert running_bot.slack.posts_to("C1") == []
+    assert await running_bot.store.muted(clock()) == {}
+    allowed = await command_as(running_bot, "subscribe", user="U0OPS0001")
+    assert "Subscribed" in allowed["text"]
+
+
+async def command_as(bot, text, *, user):
+    hook = bot.slack.new_response_url()
+    await bot.post(slash_command(text, response_url=hook, user=user))
+    (reply,) = await bot.slack.response_to(hook)
+    return reply

@@ -2,8 +2,12 @@
 
 BotError
 ├── UserInputError
-│   └── InvalidQuery            a filter the user typed cannot become a valid query
+│   ├── InvalidQuery            a filter the user typed cannot become a valid query
+│   ├── QueryTooDeep            a merged page lies deeper than the bot reads without `type:`
+│   ├── QueryTooCostly          answering would take more upstream calls than one command may
+│   └── TooManyInFlight         this person already has as many commands running as allowed
 ├── ConfigurationError          the operator's settings are missing or contradictory
+├── TookTooLong                 a command ran out of its time before it had an answer
 └── UpstreamError               the CDN API did not give us an answer we can use
     ├── Throttled               rate limited, still after retrying
     ├── UpstreamUnavailable     5xx, InternalError, ServiceUnavailable, still after retrying
@@ -45,6 +49,41 @@ class NotAllowed(UserInputError):
         self.what = what
         self.contact = contact
         self.detail = detail
+
+
+class QueryTooDeep(UserInputError):
+    """Page `page` of size `size` of a merged (fanned-out) list lies past its `limit` rows."""
+
+    def __init__(self, *, page: int, size: int, limit: int) -> None:
+        super().__init__(f"page {page} of size {size} is past the merged limit of {limit} rows")
+        self.page = page
+        self.size = size
+        self.limit = limit
+
+
+class QueryTooCostly(UserInputError):
+    """Answering would take `calls` upstream calls; one command may make `budget`."""
+
+    def __init__(self, *, calls: int, budget: int) -> None:
+        super().__init__(f"{calls} upstream calls needed, {budget} allowed")
+        self.calls = calls
+        self.budget = budget
+
+
+class TooManyInFlight(UserInputError):
+    """This person already has `limit` commands waiting for answers."""
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(f"already {limit} commands running")
+        self.limit = limit
+
+
+class TookTooLong(BotError):
+    """A command had no answer after `seconds` and was given up."""
+
+    def __init__(self, *, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
 
 
 class ConfigurationError(BotError):

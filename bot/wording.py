@@ -16,9 +16,13 @@ from bot.errors import (
     MalformedResponse,
     NotAllowed,
     PermissionDenied,
+    QueryTooCostly,
+    QueryTooDeep,
     QuotaExceeded,
     RequestRejected,
     Throttled,
+    TookTooLong,
+    TooManyInFlight,
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -64,6 +68,42 @@ def _invalid_query(error: InvalidQuery) -> str:
 def _not_allowed(error: NotAllowed) -> str:
     detail = f" {error.detail}" if error.detail else ""
     return f"Sorry, you may not {error.what} here.{detail} Ask {error.contact} if you need to."
+
+
+@_words(QueryTooDeep)
+def _too_deep(error: QueryTooDeep) -> str:
+    deepest = max(1, error.limit // error.size)
+    return (
+        f"Page {error.page} is too deep for a list merged across task types: without `type:` "
+        f"I read the newest {error.limit:,} tasks, which is page {deepest} at `size:{error.size}`. "
+        "Add `type:file` (or `type:dir`, `type:preload`) to page as deep as you like, "
+        "or narrow the time with `since:`/`until:`."
+    )
+
+
+@_words(QueryTooCostly)
+def _too_costly(error: QueryTooCostly) -> str:
+    return (
+        f"That would take {error.calls} calls to Alibaba Cloud CDN; one command may make "
+        f"{error.budget}. Add `type:` or fewer task IDs, or narrow the time with `since:`."
+    )
+
+
+@_words(TooManyInFlight)
+def _too_many_in_flight(error: TooManyInFlight) -> str:
+    return (
+        f"You already have {error.limit} commands waiting for an answer. "
+        "Wait for one of them to finish, then try again."
+    )
+
+
+@_words(TookTooLong)
+def _took_too_long(error: TookTooLong) -> str:
+    return (
+        f"No answer from Alibaba Cloud CDN within {error.seconds:g} seconds, so I stopped "
+        "asking. It may be busy or rate-limiting the account: try again in a minute, "
+        "or narrow the query."
+    )
 
 
 @_words(ConfigurationError)

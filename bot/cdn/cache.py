@@ -31,8 +31,19 @@ class Cached(Generic[T]):
     from_cache: bool
 
 
+@dataclass
+class _InFlight:
+    task: asyncio.Future[object]
+    waiters: int = 0
+
+
 class ResponseCache:
-    """TTL cache keyed by request, bounded in size, with in-flight coalescing."""
+    """TTL cache keyed by request, bounded in size, with in-flight coalescing.
+
+    An upstream call runs as long as somebody waits for it: when the last waiter gives up
+    (a deadline, a cancelled command), the call is cancelled too, so it stops holding its place
+    in the rate limiter's queue.
+    """
 
     def __init__(
         self, *, ttl: float, maxsize: int = 1024, timer: Callable[[], float] = time.monotonic
@@ -42,7 +53,7 @@ class ResponseCache:
         self._values: TTLCache[Hashable, tuple[object, float]] = TTLCache(
             maxsize=maxsize, ttl=max(ttl, 1e-9), timer=timer
         )
-        self._in_flight: dict[Hashable, asyncio.Future[object]] = {}
+        self._in_flight: dict[Hashable, _InFlight] = {}
 
     async def get(
         self, key: Hashable, fetch: Callable[[], Awaitable[T]], *, fresh: bool = False
@@ -53,25 +64,33 @@ class ResponseCache:
             if stored is not None:
                 value, fetched_at = stored
                 return Cached(cast(T, value), self._timer() - fetched_at, from_cache=True)
-        task = self._in_flight.get(key)
-        if task is None:
-            started: asyncio.Future[object] = asyncio.ensure_future(
-                self._fetch_and_store(key, fetch)
+        flight = self._in_flight.get(key)
+        if flight is None:
+            flight = self._in_flight[key] = _InFlight(
+                asyncio.ensure_future(self._fetch_and_store(key, fetch))
             )
-            # Every waiter may have been cancelled: retrieve the outcome so none is left unread.
-            started.add_done_callback(lambda done: done.cancelled() or done.exception())
-            task = self._in_flight[key] = started
-        # shield: one caller giving up must not cancel the call the others are waiting for.
-        return Cached(cast(T, await asyncio.shield(task)), 0.0, from_cache=False)
+            flight.task.add_done_callback(lambda done: self._landed(key, flight, done))
+        flight.waiters += 1
+        try:
+            # shield: one caller giving up must not cancel the call the others are waiting for.
+            return Cached(cast(T, await asyncio.shield(flight.task)), 0.0, from_cache=False)
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                self._landed(key, flight, flight.task)  # a newcomer starts a call of its own
+                flight.task.cancel()
+
+    def _landed(self, key: Hashable, flight: _InFlight, done: asyncio.Future[object]) -> None:
+        if self._in_flight.get(key) is flight:
+            del self._in_flight[key]
+        if done.done() and not done.cancelled():
+            done.exception()  # every waiter may have gone: retrieve it so none is left unread
 
     async def _fetch_and_store(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> object:
-        try:
-            value = await fetch()
-            if self._ttl > 0:
-                self._values[key] = (value, self._timer())
-            return value
-        finally:
-            del self._in_flight[key]
+        value = await fetch()
+        if self._ttl > 0:
+            self._values[key] = (value, self._timer())
+        return value
 
 
 class CachedReads:
@@ -87,11 +106,12 @@ class CachedReads:
         *,
         fresh: bool = False,
         priority: Priority = Priority.INTERACTIVE,
+        caller: str = "",
     ) -> Cached[TaskPage]:
-        """DescribeRefreshTasks through the cache."""
+        """DescribeRefreshTasks through the cache; `caller` is who waits (for fair turns)."""
         return await self._cache.get(
             ("DescribeRefreshTasks", request),
-            lambda: self._client.describe_refresh_tasks(request, priority=priority),
+            lambda: self._client.describe_refresh_tasks(request, priority=priority, caller=caller),
             fresh=fresh,
         )
 
@@ -101,11 +121,14 @@ class CachedReads:
         *,
         fresh: bool = False,
         priority: Priority = Priority.INTERACTIVE,
+        caller: str = "",
     ) -> Cached[TaskPage]:
         """DescribeRefreshTaskById through the cache."""
         return await self._cache.get(
             ("DescribeRefreshTaskById", task_ids),
-            lambda: self._client.describe_refresh_task_by_id(task_ids, priority=priority),
+            lambda: self._client.describe_refresh_task_by_id(
+                task_ids, priority=priority, caller=caller
+            ),
             fresh=fresh,
         )
 

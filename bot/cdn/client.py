@@ -165,21 +165,30 @@ class CdnClient:
     # -- actions -----------------------------------------------------------------------------
 
     async def describe_refresh_tasks(
-        self, request: TaskListRequest, *, priority: Priority = Priority.INTERACTIVE
+        self,
+        request: TaskListRequest,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        caller: str = "",
     ) -> TaskPage:
         """DescribeRefreshTasks: one page of tasks matching the request's filters."""
         action = "DescribeRefreshTasks"
-        body = await self._call(action, request.api_params(), priority=priority)
+        body = await self._call(action, request.api_params(), priority=priority, caller=caller)
         return responses.task_page(action, body, page_size=request.page_size)
 
     async def describe_refresh_task_by_id(
-        self, task_ids: Sequence[str], *, priority: Priority = Priority.INTERACTIVE
+        self,
+        task_ids: Sequence[str],
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        caller: str = "",
     ) -> TaskPage:
         """DescribeRefreshTaskById: up to ten tasks by their IDs."""
         action = "DescribeRefreshTaskById"
         if not 1 <= len(task_ids) <= IDS_PER_LOOKUP:
             raise ValueError(f"between 1 and {IDS_PER_LOOKUP} task IDs per call")
-        body = await self._call(action, {"TaskId": ",".join(task_ids)}, priority=priority)
+        params = {"TaskId": ",".join(task_ids)}
+        body = await self._call(action, params, priority=priority, caller=caller)
         return responses.task_page(action, body, page_size=len(task_ids))
 
     async def refresh_object_caches(
@@ -224,11 +233,12 @@ class CdnClient:
         params: Mapping[str, str],
         *,
         priority: Priority,
+        caller: str = "",
         form: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         attempt = 0
         while True:
-            await self._limiter.acquire(action, priority)
+            await self._limiter.acquire(action, priority, caller=caller)
             retry_after: float | None = None
             try:
                 response = await self._send(self._signed_request(action, params, form or {}))

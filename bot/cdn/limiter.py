@@ -1,17 +1,20 @@
-"""One rate limit per cloud account, shared by every caller, interactive users served first.
+"""One rate limit per cloud account, shared by every caller, fair between people.
 
 Each API action has its own bucket. Calls are spaced evenly at the action's rate (no bursts), so
 the API's own per-second window never sees more than the rate. A throttling answer halves the rate;
 it then recovers linearly back to the configured rate.
+
+Whose turn it is: people take turns call by call (round robin), so one person's heavy queries
+cannot starve another's one-call query; the background watcher gets every slot nobody is waiting
+for, and a reserved share of the slots while people are waiting, so notifications keep flowing.
+Only the waiter whose turn it is gets woken.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import heapq
-import itertools
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from enum import IntEnum
 
@@ -28,6 +31,8 @@ DOCUMENTED_RATES: Mapping[str, float] = {
 # Calls leave evenly spaced but arrive with network jitter; 2 % more room keeps a late call and
 # an early one from landing in the same second of the API's count.
 JITTER_MARGIN = 1.02
+# While people are waiting, the watcher still gets this share of the slots it asks for.
+BACKGROUND_SHARE = 0.2
 
 
 class Priority(IntEnum):
@@ -43,16 +48,47 @@ class _Bucket:
         self.factor = 1.0
         self.factor_at = 0.0
         self.next_free = 0.0
-        self.queue: list[tuple[int, int]] = []
-        self.changed = asyncio.Event()
+        # One queue per person, in turn order; the person served last moves to the end.
+        self.people: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+        self.background: deque[asyncio.Future[None]] = deque()
+        self.background_credit = 0.0
+        self.timer: asyncio.TimerHandle | None = None
 
-    def wake(self) -> None:
-        self.changed.set()
-        self.changed = asyncio.Event()
+    def _prune(self) -> None:
+        """Drop waiters who gave up from the heads of the queues."""
+        while self.background and self.background[0].done():
+            self.background.popleft()
+        while self.people:
+            caller, waiting = next(iter(self.people.items()))
+            while waiting and waiting[0].done():
+                waiting.popleft()
+            if waiting:
+                return
+            del self.people[caller]
+
+    def waiting(self) -> bool:
+        self._prune()
+        return bool(self.people or self.background)
+
+    def take(self) -> asyncio.Future[None]:
+        """The waiter whose turn it is (call only when `waiting()`)."""
+        people, background = bool(self.people), bool(self.background)
+        if background and (not people or self.background_credit >= 1):
+            self.background_credit = max(0.0, self.background_credit - 1)
+            return self.background.popleft()
+        if background:
+            self.background_credit += BACKGROUND_SHARE / (1 - BACKGROUND_SHARE)
+        caller, waiting = next(iter(self.people.items()))
+        waiter = waiting.popleft()
+        if waiting:
+            self.people.move_to_end(caller)
+        else:
+            del self.people[caller]
+        return waiter
 
 
 class RateLimiter:
-    """Async token spacing per action, with priorities and slow-down on throttling."""
+    """Async call spacing per action, fair between callers, with slow-down on throttling."""
 
     def __init__(
         self,
@@ -71,7 +107,6 @@ class RateLimiter:
         self._recovery = recovery_per_second
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
-        self._tickets = itertools.count()
 
     def _bucket(self, action: str) -> _Bucket:
         bucket = self._buckets.get(action)
@@ -89,33 +124,38 @@ class RateLimiter:
         bucket = self._bucket(action)
         return bucket.rate * self._factor(bucket, self._clock())
 
-    async def acquire(self, action: str, priority: Priority = Priority.INTERACTIVE) -> None:
-        """Wait until `action` may be called once; callers of higher priority go first."""
+    async def acquire(
+        self, action: str, priority: Priority = Priority.INTERACTIVE, *, caller: str = ""
+    ) -> None:
+        """Wait until `action` may be called once. People (`caller`) take turns; the
+        background gets the slots nobody waits for, and a reserved share of the rest."""
         bucket = self._bucket(action)
-        ticket = (int(priority), next(self._tickets))
-        heapq.heappush(bucket.queue, ticket)
-        try:
-            while True:
-                delay: float | None = None
-                if bucket.queue[0] == ticket:
-                    now = self._clock()
-                    delay = bucket.next_free - now
-                    if delay <= 0:
-                        heapq.heappop(bucket.queue)
-                        rate = bucket.rate * self._factor(bucket, now)
-                        interval = JITTER_MARGIN / rate
-                        bucket.next_free = max(now, bucket.next_free) + interval
-                        bucket.wake()
-                        return
-                changed = bucket.changed
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), delay)
-        except BaseException:
-            if ticket in bucket.queue:
-                bucket.queue.remove(ticket)
-                heapq.heapify(bucket.queue)
-                bucket.wake()
-            raise
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if priority is Priority.BACKGROUND:
+            bucket.background.append(waiter)
+        else:
+            bucket.people.setdefault(caller, deque()).append(waiter)
+        self._dispatch(bucket)
+        await waiter  # a cancelled waiter is skipped when its turn comes
+
+    def _dispatch(self, bucket: _Bucket) -> None:
+        """Grant every slot that is due, then sleep until the next one (one timer per bucket)."""
+        while bucket.waiting():
+            now = self._clock()
+            delay = bucket.next_free - now
+            if delay > 0:
+                if bucket.timer is None:
+                    bucket.timer = asyncio.get_running_loop().call_later(
+                        delay, self._on_timer, bucket
+                    )
+                return
+            bucket.take().set_result(None)
+            interval = JITTER_MARGIN / (bucket.rate * self._factor(bucket, now))
+            bucket.next_free = max(now, bucket.next_free) + interval
+
+    def _on_timer(self, bucket: _Bucket) -> None:
+        bucket.timer = None
+        self._dispatch(bucket)
 
     def throttled(self, action: str) -> None:
         """The API said we are too fast for `action`: slow down, then recover gradually."""

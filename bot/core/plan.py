@@ -5,6 +5,9 @@ Three strategies:
 - MERGE: `domain:`/`status:` without `type:` (the API demands ObjectType then): one stream per
   type. Page n of the newest-first merge holds only items from the first n·size of each stream,
   so each stream is read to that depth and no further, and TotalCount is the streams' sum.
+  The first page of every stream comes first; its totals say which further pages exist
+  (`follow_up`). A merge reads at most MERGE_DEPTH rows per stream: deeper pages are refused
+  with advice to add `type:` (a single-type page is one call at any depth).
 - LOOKUP: task IDs, ten per DescribeRefreshTaskById call; the other filters apply locally.
 """
 
@@ -20,9 +23,15 @@ from bot.core.query import TaskQuery
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Task, TaskListRequest, TaskPage
 from bot.core.timeframe import HISTORY
 from bot.core.watch import domain_matches
+from bot.errors import QueryTooCostly, QueryTooDeep
 
 DEFAULT_FAN_OUT = (ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD)
 IDS_PER_LOOKUP = 10
+# How deep a merged list is read (rows per stream: ten calls each) before `type:` is needed.
+MERGE_DEPTH = 1000
+# Upstream calls one command may make, whatever it asks: the ceiling on what one person can
+# cost everyone else (a merge to MERGE_DEPTH over the default three types is 30).
+CALL_BUDGET = 40
 # The API refuses a start older than three days by its own clock, checked a moment after we
 # plan: keep a minute clear of that edge.
 WINDOW_MARGIN = timedelta(minutes=1)
@@ -119,16 +128,40 @@ def plan_calls(
         )
         return Plan(query, Strategy.DIRECT, (request,))
     depth = query.page * query.size
-    if depth <= MAX_PAGE_SIZE:
-        pages = [(1, depth)]
-    else:
-        pages = [(n, MAX_PAGE_SIZE) for n in range(1, -(-depth // MAX_PAGE_SIZE) + 1)]
+    if depth > MERGE_DEPTH:
+        raise QueryTooDeep(page=query.page, size=query.size, limit=MERGE_DEPTH)
+    first = min(depth, MAX_PAGE_SIZE)
     calls = tuple(
-        TaskListRequest(**common, object_type=kind, page_number=number, page_size=size)
+        TaskListRequest(**common, object_type=kind, page_number=1, page_size=first)
         for kind in dict.fromkeys(fan_out)
-        for number, size in pages
     )
     return Plan(query, Strategy.MERGE, calls)
+
+
+def follow_up(plan: Plan, first: Sequence[TaskPage]) -> Plan:
+    """`plan` grown by the further pages its first answers (`first`, one per call) show exist.
+
+    Only a merged page deeper than one call reads on, and only as deep as each stream goes;
+    a page past the end of every stream needs nothing more.
+    """
+    query = plan.query
+    depth = query.page * query.size
+    if plan.strategy is not Strategy.MERGE or depth <= MAX_PAGE_SIZE:
+        return plan
+    if sum(page.total_count for page in first) <= (query.page - 1) * query.size:
+        return plan
+    more = []
+    for call, page in zip(plan.calls, first, strict=True):
+        assert isinstance(call, TaskListRequest)
+        pages = -(-min(depth, page.total_count) // MAX_PAGE_SIZE)
+        more += [call.model_copy(update={"page_number": n}) for n in range(2, pages + 1)]
+    return Plan(query, plan.strategy, plan.calls + tuple(more))
+
+
+def check_budget(plan: Plan, *, budget: int = CALL_BUDGET) -> None:
+    """Raise QueryTooCostly when `plan` makes more upstream calls than one command may."""
+    if len(plan.calls) > budget:
+        raise QueryTooCostly(calls=len(plan.calls), budget=budget)
 
 
 def _newest_first(tasks: Sequence[Task]) -> list[Task]:

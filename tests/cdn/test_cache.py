@@ -119,3 +119,33 @@ async def test_zero_ttl_still_coalesces_but_never_stores():
     await asyncio.gather(cache.get("k", fetch), cache.get("k", fetch))
     await cache.get("k", fetch)
     assert len(calls) == 2
+
+
+async def test_the_upstream_call_stops_when_its_last_waiter_gives_up():
+    cache = ResponseCache(ttl=30)
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # an upstream call that never answers
+        finally:
+            stopped.set()
+        return "never"
+
+    first = asyncio.create_task(cache.get("k", slow))
+    second = asyncio.create_task(cache.get("k", slow))
+    await started.wait()
+    first.cancel()
+    await asyncio.sleep(0)
+    assert not stopped.is_set()  # the other waiter still wants it
+    second.cancel()
+    await asyncio.wait_for(stopped.wait(), timeout=5)
+    for waiter in (first, second):
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+
+    async def quick() -> str:
+        return "fresh call"
+
+    assert (await cache.get("k", quick)).value == "fresh call"

@@ -90,3 +90,35 @@ def test_unknown_actions_use_the_default_rate():
     limiter = RateLimiter(default_rate=7)
     assert limiter.rate("SomethingNew") == 7
     assert RateLimiter().rate("DescribeRefreshTaskById") == 30
+
+
+async def granted_in_order(limiter: RateLimiter, callers: list[tuple[str, Priority]]) -> list[str]:
+    """Queue every caller at once (in the given order); the order their turns came."""
+    order: list[str] = []
+
+    async def call(name: str, priority: Priority) -> None:
+        await limiter.acquire("A", priority, caller=name.rstrip("0123456789"))
+        order.append(name)
+
+    await asyncio.gather(*(call(name, priority) for name, priority in callers))
+    return order
+
+
+async def test_people_take_turns_whoever_queued_first():
+    limiter = RateLimiter(rates={"A": 200})
+    await limiter.acquire("A")  # the next slot is a moment away: everyone queues
+    heavy = [(f"alice{n}", Priority.INTERACTIVE) for n in range(20)]
+    order = await granted_in_order(limiter, [*heavy, ("bob0", Priority.INTERACTIVE)])
+    assert order.index("bob0") == 1  # right after alice's first call, not after all twenty
+    assert [name for name in order if name.startswith("alice")] == [name for name, _ in heavy]
+
+
+async def test_the_watcher_keeps_a_share_while_people_wait():
+    limiter = RateLimiter(rates={"A": 200})
+    await limiter.acquire("A")
+    people = [(f"alice{n}", Priority.INTERACTIVE) for n in range(20)]
+    watcher = [(f"watch{n}", Priority.BACKGROUND) for n in range(3)]
+    order = await granted_in_order(limiter, [*people, *watcher])
+    served = [order.index(f"watch{n}") for n in range(3)]
+    # Every fifth slot while both wait: the watcher does not queue behind all twenty.
+    assert served == [4, 9, 14]

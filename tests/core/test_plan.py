@@ -7,10 +7,20 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 
-from bot.core.plan import IdLookup, Strategy, merge_pages, plan_calls
+from bot.core.plan import (
+    CALL_BUDGET,
+    MERGE_DEPTH,
+    IdLookup,
+    Strategy,
+    check_budget,
+    follow_up,
+    merge_pages,
+    plan_calls,
+)
 from bot.core.query import TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Status, Task, TaskListRequest, TaskPage
 from bot.core.timeframe import HISTORY
+from bot.errors import QueryTooCostly, QueryTooDeep
 from tests.strategies import NOW, valid_queries
 
 F, D, P = ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD
@@ -47,12 +57,53 @@ def test_status_without_type_fans_out_over_the_type_set():
     assert [call.object_type for call in custom.calls] == [F, ObjectType.REGEX]
 
 
-def test_fan_out_reads_each_stream_only_as_deep_as_the_page():
-    assert [(c.page_number, c.page_size) for c in plan_of("failed page:4 size:25").calls] == [
-        (1, 100)
-    ] * 3
-    deep = plan_of("failed page:3 size:50", fan_out=(F,))
-    assert [(c.page_number, c.page_size) for c in deep.calls] == [(1, 100), (2, 100)]
+def totals(*counts: int) -> list[TaskPage]:
+    return [TaskPage((), 1, 100, count) for count in counts]
+
+
+def test_fan_out_reads_page_one_of_each_stream_first():
+    plan = plan_of("failed page:4 size:25")
+    assert [(c.page_number, c.page_size) for c in plan.calls] == [(1, 100)] * 3
+    assert follow_up(plan, totals(500, 500, 500)) == plan  # a depth of 100 is one call each
+    small = plan_of("failed page:2 size:30")
+    assert [(c.page_number, c.page_size) for c in small.calls] == [(1, 60)] * 3
+
+
+def test_follow_up_reads_only_pages_the_totals_show_exist():
+    plan = plan_of("failed page:10 size:50")  # 500 rows deep
+    grown = follow_up(plan, totals(1200, 130, 7))
+    more = [(c.object_type, c.page_number) for c in grown.calls[len(plan.calls) :]]
+    assert more == [(F, 2), (F, 3), (F, 4), (F, 5), (D, 2)]
+    assert grown.calls[: len(plan.calls)] == plan.calls
+
+
+def test_a_page_past_the_end_of_every_stream_reads_nothing_more():
+    plan = plan_of("failed page:10 size:50")
+    assert follow_up(plan, totals(200, 100, 100)) == plan  # 400 rows < the 450 before page 10
+
+
+def test_merges_deeper_than_the_limit_are_refused_before_any_call():
+    size = 20
+    deepest = MERGE_DEPTH // size
+    assert plan_of(f"failed page:{deepest} size:{size}").calls
+    with pytest.raises(QueryTooDeep) as refused:
+        plan_of(f"failed page:{deepest + 1} size:{size}")
+    assert (refused.value.page, refused.value.limit) == (deepest + 1, MERGE_DEPTH)
+    with pytest.raises(QueryTooDeep):
+        plan_of("status:failed page:100000 size:100")
+    # One type: one call at any depth.
+    (call,) = plan_of("status:failed type:file page:100000 size:100").calls
+    assert call.page_number == 100_000
+
+
+def test_the_deepest_merge_of_the_default_types_fits_the_budget():
+    plan = plan_of(f"failed page:{MERGE_DEPTH // 100} size:100")
+    grown = follow_up(plan, totals(10**6, 10**6, 10**6))
+    assert len(grown.calls) == 3 * MERGE_DEPTH // 100 <= CALL_BUDGET
+    check_budget(grown)
+    with pytest.raises(QueryTooCostly) as refused:
+        check_budget(grown, budget=len(grown.calls) - 1)
+    assert refused.value.calls == len(grown.calls)
 
 
 def test_task_ids_are_looked_up_ten_at_a_time():
@@ -83,7 +134,14 @@ def test_window_that_left_the_history_plans_nothing():
 @settings(max_examples=400, deadline=None)
 @given(query=valid_queries)
 def test_every_planned_call_follows_the_api_rules(query):
-    plan = plan_calls(query, now=NOW)
+    try:
+        plan = plan_calls(query, now=NOW)
+    except QueryTooDeep:
+        assert not query.task_ids and query.object_type is None
+        assert query.page * query.size > MERGE_DEPTH
+        return
+    plan = follow_up(plan, totals(*[10**6] * len(plan.calls)))
+    assert len(plan.calls) <= CALL_BUDGET
     for call in plan.calls:
         if isinstance(call, IdLookup):
             assert 1 <= len(call.task_ids) <= 10

@@ -15,6 +15,12 @@ def all_subclasses(root: type) -> list[type]:
 
 
 ERROR_CLASSES = [errors.BotError, *all_subclasses(errors.BotError)]
+KEYWORD_EXAMPLES: dict[type, dict[str, object]] = {
+    errors.QueryTooDeep: {"page": 51, "size": 20, "limit": 1000},
+    errors.QueryTooCostly: {"calls": 70, "budget": 40},
+    errors.TooManyInFlight: {"limit": 3},
+    errors.TookTooLong: {"seconds": 10.0},
+}
 
 
 def example(kind: type[errors.BotError]) -> errors.BotError:
@@ -28,7 +34,7 @@ def example(kind: type[errors.BotError]) -> errors.BotError:
         return kind("DescribeRefreshTasks", code="InvalidTime", message="too old", request_id="R1")
     if issubclass(kind, errors.UpstreamError):
         return kind("DescribeRefreshTasks", code="Some.Code", request_id="R1")
-    return kind()
+    return kind(**KEYWORD_EXAMPLES.get(kind, {}))
 
 
 @pytest.mark.parametrize("kind", ERROR_CLASSES, ids=lambda kind: kind.__name__)

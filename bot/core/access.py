@@ -101,9 +101,20 @@ class Policy:
 
     def check(self, act: Act, *, user: str, channel: str, user_groups: frozenset[str]) -> None:
         """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
+        self.placed(channel, act.value)
         allow = {Act.QUERY: self.query, Act.MANAGE: self.manage, Act.AUDIT: self.admin}[act]
         if not allow.admits(user, channel, user_groups):
             raise NotAllowed(act.value, self.contact)
+
+    def placed(self, channel: str, what: str) -> None:
+        """Raise NotAllowed when a request names no channel: channel lists, scopes and
+        subscriptions all hang on it, so a blank one must never read as "any" or "all"."""
+        if not channel.strip():
+            raise NotAllowed(
+                what,
+                self.contact,
+                detail="This request names no channel: run the command in a channel or a DM.",
+            )
 
     def scope(self, channel: str) -> tuple[str, ...]:
         """The domain patterns `channel` is limited to; empty when it is not limited."""

@@ -17,6 +17,7 @@ async def manage(
     user_id: str,
 ) -> Reply:
     """Carry out a subscription command and say what it did."""
+    services.policy.placed(channel_id, "manage failure notifications")
     store = services.store
     if isinstance(command, ListSubscriptions):
         return alerts.subscriptions_list(await store.subscriptions(channel_id))

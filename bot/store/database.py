@@ -189,15 +189,24 @@ class Store:
         return await self._run(work)
 
     async def subscriptions(self, channel_id: str | None = None) -> list[Subscription]:
-        """Every subscription, or one channel's, oldest first."""
+        """One channel's subscriptions, oldest first. A blank channel is a caller's bug and
+        raises: it never reads as "every channel" (that is `all_subscriptions`)."""
+        if channel_id is None:
+            # Only until the watcher calls all_subscriptions(); then `channel_id: str`.
+            return await self.all_subscriptions()
+        if not channel_id.strip():
+            raise ValueError("subscriptions of a blank channel; all_subscriptions() is every one")
+        return await self._select_subscriptions(" WHERE channel_id=?", (channel_id,))
 
+    async def all_subscriptions(self) -> list[Subscription]:
+        """Every channel's subscriptions, oldest first: for the watcher, never for a reply."""
+        return await self._select_subscriptions("", ())
+
+    async def _select_subscriptions(
+        self, where: str, params: tuple[str, ...]
+    ) -> list[Subscription]:
         def work(db: sqlite3.Connection) -> list[Subscription]:
-            sql = "SELECT * FROM subscription"
-            rows = (
-                db.execute(sql + " WHERE channel_id=? ORDER BY added_at", (channel_id,))
-                if channel_id
-                else db.execute(sql + " ORDER BY added_at")
-            )
+            rows = db.execute(f"SELECT * FROM subscription{where} ORDER BY added_at", params)
             return [
                 Subscription(
                     channel_id=row[0],

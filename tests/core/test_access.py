@@ -140,3 +140,12 @@ def test_managing_needs_query_rights_too():
         with pytest.raises(NotAllowed) as denied:
             require(request_, "U2", "D2")
         assert denied.value.what == Act.QUERY.value and denied.value.contact == "#cdn-admins"
+
+
+@pytest.mark.parametrize("act", list(Act))
+@pytest.mark.parametrize("channel", ["", "  "])
+def test_a_request_from_no_channel_is_refused(act, channel):
+    # Every rule (channel lists, scopes, subscriptions) hangs on the channel: none means none.
+    with pytest.raises(NotAllowed) as denied:
+        Policy(admin=Allow()).check(act, user="U1", channel=channel, user_groups=NONE)
+    assert "names no channel" in denied.value.detail

@@ -105,4 +105,19 @@ async def test_slash_command_payload_for_subscribe_uses_its_channel(running_bot)
     body = slash_command("subscribe", response_url=hook).replace(b"C1", b"C0OPS2")
     await running_bot.post(body)
     await running_bot.slack.response_to(hook)
-    assert [s.channel_id for s in await running_bot.store.subscriptions()] == ["C0OPS2"]
+    assert [s.channel_id for s in await running_bot.store.all_subscriptions()] == ["C0OPS2"]
+
+
+async def test_a_request_without_a_channel_never_means_every_channel(running_bot, clock):
+    from bot.core.watch import Subscription
+
+    elsewhere = Subscription("C0OPS2", "secret.example.com", None, "U0OPS0001", clock())
+    await running_bot.store.subscribe(elsewhere)
+    for text in ("subscriptions", "subscribe", "unsubscribe all"):
+        hook = running_bot.slack.new_response_url()
+        body = slash_command(text, response_url=hook).replace(b"channel_id=C1", b"channel_id=")
+        await running_bot.post(body)
+        (reply,) = await running_bot.slack.response_to(hook)
+        assert "secret.example.com" not in text_of(reply) and "C0OPS2" not in text_of(reply)
+        assert "names no channel" in reply["text"], text
+    assert await running_bot.store.all_subscriptions() == [elsewhere]

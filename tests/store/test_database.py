@@ -59,7 +59,7 @@ def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
     first.close()
     again = Store(url)
     assert again.schema_version == len(MIGRATIONS)
-    assert len(asyncio.run(again.subscriptions())) == 1
+    assert len(asyncio.run(again.all_subscriptions())) == 1
     again.close()
 
 
@@ -87,12 +87,22 @@ async def test_duplicate_subscriptions_are_merged(store):
     ]
 
 
+@pytest.mark.parametrize("blank", ["", " "])
+async def test_one_channels_subscriptions_never_become_everyones(store, blank):
+    await store.subscribe(sub("C1"))
+    await store.subscribe(sub("C2", domain="b.com"))
+    with pytest.raises(ValueError, match="all_subscriptions"):
+        await store.subscriptions(blank)
+    assert [s.channel_id for s in await store.all_subscriptions()] == ["C1", "C2"]
+    assert [s.channel_id for s in await store.subscriptions("C2")] == ["C2"]
+
+
 async def test_unreachable_until_subscribed_again(store):
     await store.subscribe(sub())
     await store.mark_unreachable("C1", "is_archived")
-    assert (await store.subscriptions())[0].unreachable == "is_archived"
+    assert (await store.subscriptions("C1"))[0].unreachable == "is_archived"
     await store.subscribe(sub())
-    assert (await store.subscriptions())[0].unreachable is None
+    assert (await store.subscriptions("C1"))[0].unreachable is None
 
 
 async def test_unsubscribe_one_or_all(store):
@@ -102,7 +112,7 @@ async def test_unsubscribe_one_or_all(store):
     assert await store.unsubscribe("C1", "a.com", None, everything=False) == 1
     assert await store.unsubscribe("C1", "zzz.com", None, everything=False) == 0
     assert await store.unsubscribe("C1", None, None, everything=True) == 2
-    assert await store.subscriptions() == []
+    assert await store.subscriptions("C1") == []
 
 
 async def test_announced_and_forgotten(store):
@@ -139,7 +149,7 @@ async def test_many_tasks_share_one_store(store):
         await store.announced([f"C{n}"])
 
     await asyncio.gather(*(writer(n) for n in range(40)))
-    assert len(await store.subscriptions()) == 40
+    assert len(await store.all_subscriptions()) == 40
     assert all(
         len(ids) == 50 for ids in (await store.announced([f"C{n}" for n in range(40)])).values()
     )

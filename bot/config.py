@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -59,7 +61,8 @@ class Settings(BaseSettings):
         """CDN_FANOUT_TYPES as ObjectTypes, in the order given."""
         return tuple(ObjectType(name.strip()) for name in self.cdn_fanout_types.split(","))
 
-    # Access control: comma-separated Slack IDs; an empty query/manage list lets everyone in.
+    # Access control: comma-separated Slack IDs; an unset (or empty) query/manage list lets
+    # everyone in. Empty items are skipped, but a list set to nothing else stops the start.
     access_query_users: str = ""
     access_query_channels: str = ""
     access_query_groups: str = ""
@@ -70,21 +73,29 @@ class Settings(BaseSettings):
     access_contact: str = "the bot's operator"
     # Channels limited to some domains: "C0123=a.example.com,*.b.example.com;C0456=c.example.com"
     channel_domains: str = ""
+    # How long the audit trail keeps an entry, whatever the number of entries.
+    audit_days: int = Field(default=90, ge=1, le=36500)
 
     def policy(self) -> Policy:
-        """The access policy these settings describe."""
+        """The access policy these settings describe; a ConfigurationError names a bad list."""
         return Policy(
             query=Allow(
-                _ids(self.access_query_users),
-                _ids(self.access_query_channels),
-                _ids(self.access_query_groups),
+                _ids(self.access_query_users, "ACCESS_QUERY_USERS", _USER),
+                _ids(self.access_query_channels, "ACCESS_QUERY_CHANNELS", _CHANNEL),
+                _ids(self.access_query_groups, "ACCESS_QUERY_GROUPS", _GROUP),
             ),
-            manage=Allow(_ids(self.access_manage_users), groups=_ids(self.access_manage_groups)),
+            manage=Allow(
+                _ids(self.access_manage_users, "ACCESS_MANAGE_USERS", _USER),
+                groups=_ids(self.access_manage_groups, "ACCESS_MANAGE_GROUPS", _GROUP),
+            ),
             admin=Allow(
-                _ids(self.access_admin_users), groups=_ids(self.access_admin_groups), closed=True
+                _ids(self.access_admin_users, "ACCESS_ADMIN_USERS", _USER),
+                groups=_ids(self.access_admin_groups, "ACCESS_ADMIN_GROUPS", _GROUP),
+                closed=True,
             ),
             contact=self.access_contact,
             scopes=_scopes(self.channel_domains),
+            audit_kept=timedelta(days=self.audit_days),
         )
 
     port: int = Field(default=3000, ge=0, le=65535)
@@ -99,8 +110,33 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
 
-def _ids(text: str) -> frozenset[str]:
-    return frozenset(part.strip() for part in text.split(",") if part.strip())
+# What Slack IDs look like, and how to say so. An ID that cannot match anyone (a name, a
+# lower-case ID, a group among users) would silently lock people out or in: refuse it.
+_IdKind = tuple[re.Pattern[str], str]
+_USER: _IdKind = (
+    re.compile(r"[UW][A-Z0-9]+"),
+    "Slack user IDs look like U0123ABCD (W… in Enterprise Grid)",
+)
+_CHANNEL: _IdKind = (
+    re.compile(r"[CGD][A-Z0-9]+"),
+    "Slack channel IDs look like C0123ABCD (G… private, D… direct messages)",
+)
+_GROUP: _IdKind = (re.compile(r"S[A-Z0-9]+"), "Slack user group IDs look like S0123ABCD")
+
+
+def _ids(text: str, setting: str, kind: _IdKind) -> frozenset[str]:
+    """The IDs of a comma-separated list; empty items are skipped, but a list that was set and
+    names no one stops the start: read as "everyone" it would open what it meant to close."""
+    pattern, looks = kind
+    ids = frozenset(part.strip() for part in text.split(",") if part.strip())
+    if text.strip() and not ids:
+        raise ConfigurationError(
+            setting, "is set but names no one: list Slack IDs, or unset it to let everyone in"
+        )
+    bad = sorted(i for i in ids if not pattern.fullmatch(i))
+    if bad:
+        raise ConfigurationError(setting, f"has {bad[0]!r}: {looks}, separated by commas")
+    return ids
 
 
 def _scopes(text: str) -> dict[str, tuple[str, ...]]:
@@ -108,16 +144,25 @@ def _scopes(text: str) -> dict[str, tuple[str, ...]]:
     for entry in (part.strip() for part in text.split(";")):
         if not entry:
             continue
-        channel, sep, domains = entry.partition("=")
+        channel, sep, domains = (part.strip() for part in entry.partition("="))
         try:
             patterns = tuple(wildcard_domain(d) for d in domains.split(",") if d.strip())
         except InvalidQuery as exc:
             raise ConfigurationError("CHANNEL_DOMAINS", f"{exc.value!r}: {exc.hint}") from None
-        if not sep or not channel.strip() or not patterns:
+        if not sep or not channel or not patterns:
             raise ConfigurationError(
                 "CHANNEL_DOMAINS", f"{entry!r} is not like C0123=a.example.com,*.b.example.com"
             )
-        scopes[channel.strip()] = patterns
+        # A channel name would never match, leaving that channel unlimited.
+        if not _CHANNEL[0].fullmatch(channel):
+            raise ConfigurationError("CHANNEL_DOMAINS", f"has {channel!r}: {_CHANNEL[1]}")
+        if channel in scopes:
+            raise ConfigurationError(
+                "CHANNEL_DOMAINS", f"names {channel} twice: list all its domains in one entry"
+            )
+        scopes[channel] = patterns
+    if text.strip() and not scopes:
+        raise ConfigurationError("CHANNEL_DOMAINS", "is set but limits no channel")
     return scopes
 
 
@@ -162,5 +207,5 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise ConfigurationError(name, first["msg"].lower()) from None
-    settings.policy()  # a malformed CHANNEL_DOMAINS fails now, not at the first command
+    settings.policy()  # a malformed list or CHANNEL_DOMAINS fails now, not at a command
     return settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from bot.core.query import (
@@ -23,6 +24,8 @@ from bot.core.query import (
 from bot.core.tasks import host_of
 from bot.core.watch import domain_matches
 from bot.errors import NotAllowed
+
+AUDIT_KEPT = timedelta(days=90)
 
 
 class Act(StrEnum):
@@ -94,6 +97,9 @@ class Policy:
     admin: Allow = Allow(closed=True)
     contact: str = "the bot's operator"
     scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # How long the audit trail keeps what was done: by age, so no burst of cheap commands
+    # can push an action out of it.
+    audit_kept: timedelta = AUDIT_KEPT
 
     def groups(self) -> frozenset[str]:
         """Every user group the policy names (their members must be looked up)."""

@@ -1,8 +1,11 @@
-"""What the bot knows about the people it answers: their timezone, from users.info, cached."""
+"""What the bot knows about the people it answers: their timezone (users.info) and the user
+groups they are in (usergroups.users.list), both cached."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,30 +56,47 @@ def _zone(name: object, offset: object) -> tzinfo:
 
 
 class Groups:
-    """Which of the policy's user groups someone is in, from usergroups.users.list, cached."""
+    """Which of the policy's user groups someone is in, from usergroups.users.list, cached.
 
-    def __init__(self, *, ttl: float = 300, maxsize: int = 500) -> None:
-        self._members: TTLCache[str, frozenset[str]] = TTLCache(maxsize=maxsize, ttl=ttl)
+    A failed lookup grants nothing, and is remembered for `retry_after` seconds only: long enough
+    that a burst of commands does not hammer a struggling Slack, short enough that a hiccup
+    does not lock a whole group out for the five minutes an answer is kept.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = 300,
+        retry_after: float = 5,
+        maxsize: int = 500,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._members: TTLCache[str, frozenset[str]] = TTLCache(maxsize, ttl, timer=timer)
+        self._failed: TTLCache[str, bool] = TTLCache(maxsize, retry_after, timer=timer)
 
     async def of(
         self, client: AsyncWebClient, user_id: str, wanted: frozenset[str]
     ) -> frozenset[str]:
-        """The groups among `wanted` that `user_id` belongs to."""
+        """The groups among `wanted` that `user_id` belongs to (as far as Slack would say)."""
         found = set()
         for group in wanted:
             members = self._members.get(group)
-            if members is None:
-                members = self._members[group] = await self._lookup(client, group)
-            if user_id in members:
+            if members is None and group not in self._failed:
+                members = await self._lookup(client, group)
+                if members is None:
+                    self._failed[group] = True
+                else:
+                    self._members[group] = members
+            if members and user_id in members:
                 found.add(group)
         return frozenset(found)
 
     @staticmethod
-    async def _lookup(client: AsyncWebClient, group: str) -> frozenset[str]:
+    async def _lookup(client: AsyncWebClient, group: str) -> frozenset[str] | None:
+        """The group's members; None when Slack did not say (the denial says whom to ask)."""
         try:
             answer = await client.usergroups_users_list(usergroup=group)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            # Unknown membership grants nothing; the denial says whom to ask.
             log.warning("usergroups.users.list for %s failed: %s", group, exc)
-            return frozenset()
+            return None
         return frozenset(str(user) for user in answer.get("users") or [])

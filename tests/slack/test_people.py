@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.people import Timezones
+from bot.slack.people import Groups, Timezones
 
 
 async def test_timezones_are_looked_up_once_and_fall_back_to_utc(fake_slack):
@@ -25,3 +25,41 @@ async def test_unreachable_slack_means_utc_for_now():
     client = AsyncWebClient(token="xoxb-1", base_url="http://127.0.0.1:9/api/", timeout=2)
     client.retry_handlers.clear()
     assert await Timezones().of(client, "U0ANA1234") is UTC
+
+
+class Ticks:
+    """A monotonic clock for the caches that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_failed_group_lookup_is_not_remembered_as_no_members(fake_slack):
+    client = AsyncWebClient(token="xoxb-1", base_url=fake_slack.api_url)
+    client.retry_handlers.clear()
+    ticks = Ticks()
+    groups = Groups(timer=ticks)
+    wanted = frozenset({"S0ONCALL1"})
+    assert await groups.of(client, "U0ANA1234", wanted) == frozenset()  # Slack said no_such_subteam
+    fake_slack.groups["S0ONCALL1"] = ["U0ANA1234"]
+    ticks.now += 1  # a burst of commands right after a failure does not hammer Slack...
+    assert await groups.of(client, "U0ANA1234", wanted) == frozenset()
+    assert len(fake_slack.calls_of("usergroups.users.list")) == 1
+    ticks.now += 5  # ...but a few seconds later Slack is asked again, not minutes later
+    assert await groups.of(client, "U0ANA1234", wanted) == wanted
+    fake_slack.groups["S0ONCALL1"] = []
+    ticks.now += 240  # an answer is kept for five minutes
+    assert await groups.of(client, "U0ANA1234", wanted) == wanted
+    assert len(fake_slack.calls_of("usergroups.users.list")) == 2
+
+
+async def test_unreachable_slack_is_not_remembered_either():
+    ticks = Ticks()
+    groups = Groups(timer=ticks)
+    client = AsyncWebClient(token="xoxb-1", base_url="http://127.0.0.1:9/api/", timeout=2)
+    client.retry_handlers.clear()
+    assert await groups.of(client, "U0ANA1234", frozenset({"S0ONCALL1"})) == frozenset()
+    assert "S0ONCALL1" not in groups._members

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.display import REASON_HINTS, REASON_LABELS, shorten_middle
+from bot.core.filters import MAX_TASK_IDS
 from bot.core.query import TaskQuery, encode_query
 from bot.core.tasks import Status, Task
 from bot.core.timeframe import HISTORY
@@ -37,6 +39,8 @@ from bot.slack.render import (
 MUTE_FOR = timedelta(hours=1)
 MAX_MUTE_OPTIONS = 100
 MAX_OPTION_VALUE = 150  # Slack's limit for a select option's value
+MAX_BUTTON_VALUE = 2000  # Slack's limit for a button's value
+_TASK_ID = re.compile(r"[0-9]{1,20}")  # what a button's `id:` accepts back
 DIGEST_ROWS = 25
 
 
@@ -47,22 +51,35 @@ def _scope(subscription: Subscription) -> str:
 
 
 def _show_query(tasks: Sequence[Task], now: datetime) -> TaskQuery:
+    """What "Show failed tasks" asks: one domain's failures since the oldest announced, or,
+    across domains, the announced tasks by ID (newest first, as many as a button holds).
+
+    A channel limited to several domains or a wildcard refuses "every domain", but looks tasks
+    up by ID within its scope like any query: so the button works wherever the digest went.
+    """
     domains = {task.domain for task in tasks}
     oldest = min(task.created for task in tasks).replace(microsecond=0)
     earliest = (now - HISTORY).replace(microsecond=0) + timedelta(minutes=5)
-    return TaskQuery(
-        status=Status.FAILED,
-        domain=domains.pop() if len(domains) == 1 else None,
-        since=max(oldest, earliest),
-    )
+    every = TaskQuery(status=Status.FAILED, since=max(oldest, earliest))
+    if len(domains) == 1:
+        return every.model_copy(update={"domain": domains.pop()})
+    ids: list[str] = []
+    for task in sorted(tasks, key=lambda t: t.created, reverse=True):
+        if not _TASK_ID.fullmatch(task.task_id) or task.task_id in ids:
+            continue
+        wanted = TaskQuery(task_ids=(*ids, task.task_id), status=Status.FAILED)
+        if len(ids) == MAX_TASK_IDS or len(encode_query(wanted)) > MAX_BUTTON_VALUE:
+            break
+        ids.append(task.task_id)
+    return TaskQuery(task_ids=tuple(ids), status=Status.FAILED) if ids else every
 
 
-def _actions(tasks: Sequence[Task], now: datetime) -> ActionsBlock:
+def _actions(tasks: Sequence[Task], show: TaskQuery) -> ActionsBlock:
     elements: list[ButtonElement | StaticSelectElement] = [
         ButtonElement(
             text=PlainTextObject(text="Show failed tasks"),
             action_id=ActionId.SHOW_FAILED.value,
-            value=encode_query(_show_query(tasks, now)),
+            value=encode_query(show),
             style="primary",
         )
     ]
@@ -98,6 +115,7 @@ def _reason(task: Task) -> str:
 def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
     """One message for one channel and cycle: a single failure in full, several as a digest."""
     ordered = tuple(tasks)
+    show = _show_query(ordered, now)
     if len(ordered) == 1:
         (task,) = ordered
         path = escape(shorten_middle(task.object_path, 500))
@@ -134,17 +152,19 @@ def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
             ),
             table,
         ]
+        listed = len(show.task_ids) or len(ordered)
+        more = "them all" if listed >= len(ordered) else f"the newest {listed}"
         if shown < len(ordered):
             blocks.append(
                 ContextBlock(
                     elements=[
                         MarkdownTextObject(
-                            text=f"Showing the newest {shown}; *Show failed tasks* lists them all."
+                            text=f"Showing the newest {shown}; *Show failed tasks* lists {more}."
                         )
                     ]
                 )
             )
-    blocks.append(_actions(ordered, now))
+    blocks.append(_actions(ordered, show))
     return Reply(text=text[:TEXT_LIMIT], blocks=tuple(blocks))
 
 

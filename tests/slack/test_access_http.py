@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
 
+from bot.cdn.emulator.ledger import LedgerTask
 from bot.core.access import Allow, Policy
+from bot.core.query import TaskQuery, encode_query
+from bot.core.tasks import ObjectType, Status, Task
+from bot.slack import alerts
 from bot.slack.render import ActionId
 from tests.slack.fake_slack import button_click, slash_command
 from tests.slack.test_http_app import buttons_of, command, table_of
@@ -121,3 +126,52 @@ async def command_as(bot, text, *, user):
     await bot.post(slash_command(text, response_url=hook, user=user))
     (reply,) = await bot.slack.response_to(hook)
     return reply
+
+
+def failing(emulator, clock, path: str, minutes: int) -> Task:
+    """A task that failed `minutes` ago, in the emulator and as the watcher would see it."""
+    created = clock() - timedelta(minutes=minutes)
+    task = LedgerTask(emulator.ledger.next_id(), path, "file", created, 20, "Origin Timeout")
+    emulator.ledger.add(task)
+    return Task(task.task_id, path, ObjectType.FILE, Status.FAILED, 0, created, "Origin Timeout")
+
+
+def scoped_to(*patterns: str):
+    return pytest.param(
+        marks=pytest.mark.policy(Policy(scopes={"C1": patterns})), id="|".join(patterns)
+    )
+
+
+@pytest.mark.parametrize(
+    (),
+    [
+        scoped_to("www.example.com", "img.example.com"),
+        scoped_to("*.example.com"),
+        scoped_to("www.example.com", "*.example.com"),
+    ],
+)
+async def test_show_failed_tasks_works_in_a_channel_scoped_to_several_domains(
+    running_bot, emulator, clock
+):
+    # The digest this channel would get; the button must answer within the channel's scope.
+    tasks = [
+        failing(emulator, clock, "https://www.example.com/a.js", 3),
+        failing(emulator, clock, "https://img.example.com/b.png", 4),
+        failing(emulator, clock, "https://www.example.com/c.css", 5),
+    ]
+    notice = alerts.failure_notice(tasks, now=clock()).payload()
+    show = buttons_of(notice)[ActionId.SHOW_FAILED]
+    reply = await click(running_bot, show)
+    assert "may not" not in reply["text"]
+    assert sorted(row[0]["text"] for row in table_of(reply)) == sorted(t.task_id for t in tasks)
+
+
+@pytest.mark.policy(Policy(scopes={"C1": ("www.example.com", "img.example.com")}))
+async def test_a_tampered_show_button_stays_within_the_scope(running_bot, emulator, clock):
+    mine = failing(emulator, clock, "https://www.example.com/a.js", 3)
+    other = failing(emulator, clock, "https://static.example.org/secret.js", 4)
+    value = encode_query(TaskQuery(task_ids=(mine.task_id, other.task_id), status=Status.FAILED))
+    show = {"action_id": ActionId.SHOW_FAILED.value, "type": "button", "value": value}
+    reply = await click(running_bot, show)
+    assert [row[0]["text"] for row in table_of(reply)] == [mine.task_id]
+    assert "static.example.org" not in json.dumps(reply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,7 +78,10 @@ def test_several_failures_are_one_digest():
     mute = actions_of(payload)[ActionId.MUTE]
     assert mute["type"] == "static_select"
     assert [o["value"] for o in mute["options"]] == ["a.example.com", "b.example.com"]
-    assert decode_query(actions_of(payload)[ActionId.SHOW_FAILED]["value"], now=NOW).domain is None
+    show = decode_query(actions_of(payload)[ActionId.SHOW_FAILED]["value"], now=NOW)
+    # The tasks it announces, by ID: a channel scoped to some domains runs that query too.
+    assert show.domain is None and show.status is Status.FAILED
+    assert show.task_ids == ("5001", "5002", "5003")
 
 
 def test_huge_digest_stays_within_limits():
@@ -88,6 +92,19 @@ def test_huge_digest_stays_within_limits():
     table = next(b for b in payload["blocks"] if b["type"] == "table")
     assert len(table["rows"]) == 26
     assert len(actions_of(payload)[ActionId.MUTE]["options"]) == 100
+    show = decode_query(actions_of(payload)[ActionId.SHOW_FAILED]["value"], now=NOW)
+    assert show.task_ids == tuple(str(5000 + n) for n in range(100))  # the newest hundred
+    assert "lists the newest 100" in json.dumps(payload)
+
+
+def test_show_carries_as_many_ids_as_a_button_value_holds():
+    tasks = [failed(n, f"d{n % 2}.example.com") for n in range(100)]
+    tasks = [replace(t, task_id=f"{10**19 + n}") for n, t in enumerate(tasks)]  # 20 digits each
+    payload = alerts.failure_notice(tasks, now=NOW).payload()
+    check_message(payload)  # values stay within 2,000 characters
+    show = decode_query(actions_of(payload)[ActionId.SHOW_FAILED]["value"], now=NOW)
+    assert 80 <= len(show.task_ids) < 100
+    assert show.task_ids == tuple(t.task_id for t in tasks[: len(show.task_ids)])
 
 
 @pytest.mark.parametrize(

@@ -53,11 +53,14 @@ class Services:
         return AuditEntry(self.clock(), user, channel, kind, detail[:500])
 
     async def record(self, entry: AuditEntry) -> None:
-        """Write the entry: one JSON log line, and the store's bounded trail."""
+        """Write the entry: one JSON log line, and the store's trail (kept by age)."""
         line = asdict(entry)
         line["at"] = entry.at.isoformat()
-        audit_log.info(json.dumps(line, ensure_ascii=False, sort_keys=True))
-        await self.store.record_audit(entry)
+        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
+        # One entry, one line, read as typed: log readers break lines at U+0085, U+2028 and
+        # U+2029 and hide other controls and bidi marks, so those go out as JSON \u escapes.
+        audit_log.info("".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text))
+        await self.store.record_audit(entry, forget_before=entry.at - self.policy.audit_kept)
 
 
 async def task_reply(

@@ -1,4 +1,5 @@
-"""SQLite storage: subscriptions, what each channel was told, mutes, and the watcher's mark.
+"""SQLite storage: subscriptions, what each channel was told, mutes, the watcher's mark and
+the audit trail.
 
 One connection in WAL mode, used from worker threads one call at a time, so any number of tasks
 of one process can share it. The schema is versioned (PRAGMA user_version) and migrated on open.
@@ -65,8 +66,11 @@ MIGRATIONS = [
         latency_ms  REAL NOT NULL
     );
     """,
+    # The trail is kept by age: pruning asks for the oldest rows on every write.
+    """
+    CREATE INDEX audit_by_time ON audit (at);
+    """,
 ]
-AUDIT_KEPT = 5000
 
 
 def sqlite_path(database_url: str) -> str:
@@ -287,8 +291,9 @@ class Store:
 
     # -- the audit trail --------------------------------------------------------------------
 
-    async def record_audit(self, entry: AuditEntry, *, keep: int = AUDIT_KEPT) -> None:
-        """Append an entry; only the newest `keep` are kept."""
+    async def record_audit(self, entry: AuditEntry, *, forget_before: datetime) -> None:
+        """Append an entry and drop those older than `forget_before`. By age, not by count:
+        no number of cheap commands can push an earlier action out of the trail."""
         row = (
             _text(entry.at), entry.user, entry.channel, entry.kind, entry.detail, entry.query,
             entry.results, ",".join(entry.request_ids), entry.outcome, entry.latency_ms,
@@ -302,9 +307,8 @@ class Store:
                     "request_ids, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
-                newest = cursor.lastrowid or 0
                 cursor.close()
-                db.execute("DELETE FROM audit WHERE id <= ?", (newest - keep,)).close()
+                db.execute("DELETE FROM audit WHERE at < ?", (_text(forget_before),)).close()
 
         await self._run(work)
 

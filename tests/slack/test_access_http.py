@@ -175,3 +175,19 @@ async def test_a_tampered_show_button_stays_within_the_scope(running_bot, emulat
     reply = await click(running_bot, show)
     assert [row[0]["text"] for row in table_of(reply)] == [mine.task_id]
     assert "static.example.org" not in json.dumps(reply)
+
+
+async def test_an_audit_line_stays_one_line_whatever_was_typed(running_bot, caplog):
+    typed = 'failed\u2028{"kind": "forged"}\u0085x\u2029y\x9b\x7f'
+    with caplog.at_level(logging.INFO, logger="bot.audit"):
+        await command(running_bot, typed)
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "bot.audit"]
+    assert len(message.splitlines()) == 1 and message.isprintable()
+    assert json.loads(message)["detail"] == typed  # escaped, not lost
+
+
+async def test_the_audit_trail_forgets_by_age(running_bot, clock):
+    await command(running_bot, "failed size:1")
+    clock.advance(days=91)
+    await command(running_bot, "failed size:2")
+    assert [e.detail for e in await running_bot.store.recent_audit(10)] == ["failed size:2"]

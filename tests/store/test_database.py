@@ -155,12 +155,27 @@ async def test_many_tasks_share_one_store(store):
     )
 
 
-async def test_audit_trail_is_bounded(store):
+async def test_audit_trail_is_kept_by_age_not_by_count(store):
     from bot.core.audit import AuditEntry
 
-    for n in range(12):
+    horizon = timedelta(days=90)
+    action = AuditEntry(NOW - timedelta(days=10), "U0ADMIN01", "C1", "action", "mute")
+    await store.record_audit(action, forget_before=action.at - horizon)
+    # A flood of cheap commands cannot push the action out of the trail...
+    for n in range(5001):
         entry = AuditEntry(NOW, f"U{n}", "C1", "command", f"failed {n}", results=n)
-        await store.record_audit(entry, keep=5)
-    newest = await store.recent_audit(100)
-    assert [e.user for e in newest] == ["U11", "U10", "U9", "U8", "U7"]
-    assert newest[0].results == 11 and newest[0].at == NOW
+        await store.record_audit(entry, forget_before=NOW - horizon)
+    newest = await store.recent_audit(6000)
+    assert len(newest) == 5002 and newest[-1] == action
+    assert newest[0].user == "U5000" and newest[0].results == 5000 and newest[0].at == NOW
+    # ...while time does, measured from the moment passed in (the store reads no clock).
+    later = NOW + timedelta(days=85)
+    await store.record_audit(
+        AuditEntry(later, "U0", "C1", "command", "x"), forget_before=later - horizon
+    )
+    assert [e.at for e in await store.recent_audit(6000)][-1] == NOW
+    latest = NOW + timedelta(days=91)
+    await store.record_audit(
+        AuditEntry(latest, "U0", "C1", "command", "y"), forget_before=latest - horizon
+    )
+    assert [e.detail for e in await store.recent_audit(10)] == ["y", "x"]

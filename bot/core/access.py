@@ -128,6 +128,7 @@ class Policy:
 
     def scoped(self, query: TaskQuery, channel: str) -> TaskQuery:
         """`query` as `channel` may run it: within its domains, or refused with what to add."""
+        self.placed(channel, Act.QUERY.value)
         patterns = self.scope(channel)
         if not patterns:
             return query
@@ -152,6 +153,7 @@ class Policy:
 
     def may_watch(self, channel: str, domain: str | None) -> None:
         """Raise NotAllowed unless a subscription to `domain` stays within the channel's scope."""
+        self.placed(channel, Act.MANAGE.value)
         patterns = self.scope(channel)
         if not patterns or (domain and any(_covers(p, domain) for p in patterns)):
             return

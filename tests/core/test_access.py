@@ -149,3 +149,10 @@ def test_a_request_from_no_channel_is_refused(act, channel):
     with pytest.raises(NotAllowed) as denied:
         Policy(admin=Allow()).check(act, user="U1", channel=channel, user_groups=NONE)
     assert "names no channel" in denied.value.detail
+
+
+def test_no_channel_is_never_an_unscoped_channel():
+    with pytest.raises(NotAllowed):
+        SCOPED.scoped(parse_query("failed", now=NOW), "")
+    with pytest.raises(NotAllowed):
+        SCOPED.may_watch(" ", None)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.access import Act, Allow, Mute, Policy, needs
+from bot.core.access import NEEDS, Act, Allow, Mute, Policy, Request, needs
 from bot.core.query import TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Status, Task
 from bot.core.watch import Router, Subscription
@@ -124,6 +124,12 @@ def test_the_scope_is_not_carried_in_button_values():
 )
 def test_what_each_request_needs(request_, acts):
     assert needs(request_) == acts
+
+
+def test_every_request_is_in_the_table():
+    import typing
+
+    assert set(typing.get_args(Request)) == set(NEEDS)
 
 
 def test_managing_needs_query_rights_too():

@@ -1,8 +1,9 @@
 """Who may do what, and which domains a channel may see: the access policy, decided purely.
 
 Everything is open by default: queries for everyone, subscriptions for anyone who may query, in
-the channel they are made in. Operators narrow it with allow-lists of users, channels and user groups, and may
-limit a channel to some domains (then its queries and notifications never show other domains).
+the channel they are made in. Operators narrow it with allow-lists of users, channels and user
+groups, and may limit a channel to some domains (then its queries and notifications never show
+other domains).
 """
 
 from __future__ import annotations

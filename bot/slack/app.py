@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack import actions, commands
+from bot.slack.hooks import GuardedRespond, ReplyHosts, reply_hosts
+from bot.slack.payloads import Malformed, check_body
 from bot.slack.replies import Services, report_error
+from bot.slack.verify import MAX_BODY, Verifier, verified_only
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -48,27 +52,75 @@ async def slack_client(settings: Settings) -> AsyncIterator[SlackClient]:
         yield web_client(settings, session=session)
 
 
+class SlackApp(AsyncApp):
+    """The Bolt app, plus what its HTTP surface checks before Bolt sees a request."""
+
+    def __init__(self, *, signing_secret: str | None, **options: Any) -> None:
+        super().__init__(signing_secret=signing_secret, **options)
+        self._secret = signing_secret
+
+    def verifier(self, *, clock: Callable[[], float] = time.time) -> Verifier:
+        """The signature check for requests over HTTP, timed by `clock`."""
+        if not self._secret:
+            raise ValueError("HTTP mode needs the signing secret")
+        return Verifier(self._secret, clock=clock)
+
+
 def create_app(
     settings: Settings,
     services: Services,
     *,
     client: AsyncWebClient | None = None,
     socket_mode: bool = False,
-) -> AsyncApp:
-    """The Bolt app for the configured workspace."""
+    reply_origins: Iterable[str] = (),
+) -> SlackApp:
+    """The Bolt app for the configured workspace. Replies go only to Slack's response_url
+    hosts, the origin of a stand-in SLACK_API_URL, and `reply_origins`."""
     client = client or web_client(settings)
     secret = settings.slack_signing_secret
-    app = AsyncApp(
+    app = SlackApp(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         # Socket Mode connections are authenticated by the app token instead of signatures.
+        # Over HTTP our middleware checks first and is the one that answers; Bolt's own check
+        # stays on so the app is never served unchecked through some other adapter.
         request_verification_enabled=not socket_mode,
         raise_error_for_unhandled_request=False,
     )
+    _quiet(logging.getLogger("slack_bolt.AsyncRequestVerification"))
+    app.use(_replies_only_to(reply_hosts(settings.slack_api_url, extra=reply_origins)))
     app.error(report_error)
     commands.register(app, services=services)
     actions.register(app, services=services)
     return app
+
+
+def _replies_only_to(hosts: ReplyHosts) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt middleware: listeners and the error handler get a `respond` that posts only to
+    `hosts`, without following redirects."""
+
+    async def guard(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        respond = context.respond
+        if respond is not None:
+            context["respond"] = GuardedRespond.of(respond, hosts)
+        return await next()
+
+    return guard
+
+
+class _Drop(logging.Filter):
+    """Drops every record: Bolt logs a refused request's whole body at INFO."""
+
+    def filter(self, _record: logging.LogRecord) -> bool:
+        return False
+
+
+def _quiet(logger: logging.Logger) -> None:
+    # A filter, not a level: Bolt resets its loggers' levels whenever it builds an app.
+    if not any(isinstance(f, _Drop) for f in logger.filters):
+        logger.addFilter(_Drop())
 
 
 Health = Callable[[], Awaitable[dict[str, Any]]]
@@ -84,47 +136,51 @@ def health_route(health: Health) -> Callable[[web.Request], Awaitable[web.Respon
     return healthz
 
 
-def _malformed(body: bytes) -> str | None:
-    """What is wrong with a request body Bolt's adapter would fail on (with a 500), if anything."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "the request body is not UTF-8"
-    if text.lstrip().startswith("{"):
-        return None  # a JSON body (the Events API): Bolt reads those itself
-    payloads = parse_qs(text).get("payload")
-    if payloads:
-        try:
-            if not isinstance(json.loads(payloads[0]), dict):
-                return "payload is not a JSON object"
-        except ValueError:
-            return "payload is not JSON"
-    return None
-
-
 @web.middleware
 async def _well_formed_only(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Refuse a body Bolt cannot parse with a 400; aiohttp keeps the bytes for the handler."""
+    """Refuse a signed body Bolt cannot read with a 400; aiohttp keeps the bytes for Bolt."""
     if request.method != "POST" or request.path != EVENTS_PATH:
         return await handler(request)
-    problem = _malformed(await request.read())
-    if problem:
-        return web.Response(status=400, text=problem)
+    if len(request.headers.getall("Content-Type", ())) > 1:
+        return web.Response(status=400, text="more than one Content-Type")
+    content_type = request.headers.get("Content-Type", "").split(";")[0] or None
+    try:
+        # Decoded as Bolt's adapter will decode it, so both read the same text.
+        text = (await request.read()).decode(request.charset or "utf-8")
+        check_body(text, content_type=content_type)
+    except (UnicodeDecodeError, LookupError):
+        return web.Response(status=400, text="the request body is not text in its charset")
+    except Malformed as problem:
+        return web.Response(status=400, text=f"malformed Slack request: {problem}")
     try:
         return await handler(request)
-    except (TypeError, KeyError, AttributeError, ValueError) as exc:
-        # Bolt reads fields before any listener runs (listener errors never get here): a
-        # signed body whose fields have impossible types is refused, not a server error.
-        log.warning("refused a request Bolt could not read: %s: %s", type(exc).__name__, exc)
+    except (TypeError, LookupError, AttributeError, ValueError) as exc:
+        # What the checks above do not foresee: Bolt reads fields before any listener runs
+        # (listener errors never get here). A signed body it cannot read is refused, not a 500.
+        log.warning("refused a request Bolt could not read: %s", type(exc).__name__)
         return web.Response(status=400, text="malformed Slack request")
 
 
-def web_application(app: AsyncApp, health: Health) -> web.Application:
-    """HTTP mode: Slack's requests at POST /slack/events, a health check at GET /healthz."""
-    application = app.web_app(path=EVENTS_PATH)
-    application.middlewares.append(_well_formed_only)
+def web_application(
+    app: SlackApp, health: Health, *, clock: Callable[[], float] = time.time
+) -> web.Application:
+    """HTTP mode: Slack's requests at POST /slack/events, a health check at GET /healthz.
+
+    A request to /slack/events is refused unless it is at most MAX_BODY bytes (413), signed
+    by Slack within five minutes of `clock()` (401), and readable by Bolt (400), in that order.
+    """
+    verifier = app.verifier(clock=clock)
+    application = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[verified_only(verifier, path=EVENTS_PATH), _well_formed_only],
+    )
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    application.router.add_post(EVENTS_PATH, events)
     application.router.add_get("/healthz", health_route(health))
     return application
 

@@ -22,6 +22,7 @@ from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery, encode_query
 from bot.errors import BotError, NotAllowed, UserInputError
 from bot.slack import render
+from bot.slack.hooks import ForeignReplyUrl, GuardedRespond
 from bot.slack.notify import Notifier
 from bot.slack.people import Groups, Timezones
 from bot.store.database import Store
@@ -149,10 +150,17 @@ def _outcome(error: Exception) -> str:
 
 
 async def send(respond: AsyncRespond, reply: render.Reply, **options: Any) -> bool:
-    """Deliver `reply` via response_url; a refusal or a dead URL is logged, never raised."""
+    """Deliver `reply` via response_url, only to Slack's own hosts and never through a
+    redirect; a refusal, a foreign or a dead URL is logged, never raised."""
     options.setdefault("response_type", "ephemeral")
+    # A respond Bolt built before our middleware ran (an error early in dispatch) may only
+    # reach Slack's own hosts.
+    respond = GuardedRespond.of(respond)
     try:
         answer = await respond(**reply.payload(), unfurl_links=False, unfurl_media=False, **options)
+    except ForeignReplyUrl as exc:
+        log.warning("refused to reply: %s", exc)
+        return False
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         # ValueError: Bolt's respond() when the payload carried no usable response_url.
         log.warning("could not reply through response_url: %s", exc)

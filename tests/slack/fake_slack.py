@@ -42,6 +42,7 @@ class FakeSlack:
         self.api_calls: list[tuple[str, dict[str, Any]]] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
         self.respond_status = 200
+        self.respond_redirect: str | None = None  # where response_url answers redirect to
         self.timezones = {"U0ANA1234": ("Asia/Shanghai", 28800)}
         self.users_info_gate: asyncio.Event | None = None
         self.socket_acks: list[dict[str, Any]] = []
@@ -200,6 +201,8 @@ class FakeSlack:
         hook = request.match_info["hook"]
         body = await request.json()
         await self._note(lambda: self.responses.append((hook, body)))
+        if self.respond_redirect is not None:
+            raise web.HTTPTemporaryRedirect(self.respond_redirect)
         if self.respond_status != 200:
             return web.Response(status=self.respond_status, text="expired_url")
         return web.Response(text="ok")

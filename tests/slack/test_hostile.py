@@ -223,3 +223,53 @@ def test_hostile_strings_render_literally_on_every_surface():
             assert_inert(payload)
         table = next(b for b in page.payload()["blocks"] if b["type"] == "table")
         assert table["rows"][1][4]["text"] == path  # cells are literal text, not mrkdwn
+
+
+# -- signed, but not shaped as Slack shapes it -------------------------------------------------
+
+
+def interaction(**fields):
+    """A block_actions payload as Slack sends it, with `fields` replaced (None drops one)."""
+    action = {"action_id": ActionId.NEXT.value, "value": "q1", "type": "button"}
+    form = dict(parse_qsl(button_click(action, response_url="https://hooks.slack.com/x").decode()))
+    payload = json.loads(form["payload"])
+    for key, value in fields.items():
+        if value is None:
+            payload.pop(key, None)
+        else:
+            payload[key] = value
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+ODD_BODIES = {
+    "no actions": interaction(actions=[]),
+    "action without action_id": interaction(actions=[{"type": "button", "value": "x"}]),
+    "actions is a string": interaction(actions="xx"),
+    "actions holds a string": interaction(actions=["xx"]),
+    "event is a list": json.dumps({"type": "event_callback", "event": [1]}).encode(),
+    "event type is a list": json.dumps({"type": "event_callback", "event": {"type": [1]}}).encode(),
+    "response_url is a number": interaction(response_url=12),
+    "response_url is a list": interaction(response_url=["https://hooks.slack.com/x"]),
+    "command response_url is empty": slash_command("failed", response_url=""),
+    "type is a list": interaction(type=["block_actions"]),
+}
+
+
+@pytest.mark.parametrize("body", ODD_BODIES.values(), ids=ODD_BODIES.keys())
+async def test_odd_signed_payloads_are_refused_without_a_traceback(running_bot, caplog, body):
+    with caplog.at_level(logging.DEBUG):
+        before = asyncio.all_tasks()
+        response = await running_bot.post(body)
+        assert response.status_code < 500, response.text
+        await finished(asyncio.all_tasks() - before)
+    troubles = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not troubles, [r.getMessage() for r in troubles]
+    assert not running_bot.slack.responses
+
+
+async def finished(tasks):
+    """Wait for what Bolt and our listeners started for a request (not the server's own)."""
+    ours = [t for t in tasks if "slack_bolt" in t.get_coro().cr_code.co_filename]
+    ours += [t for t in tasks if "/bot/" in t.get_coro().cr_code.co_filename]
+    if ours:
+        await asyncio.wait(ours, timeout=10)

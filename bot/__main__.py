@@ -64,10 +64,17 @@ class Cdn:
     emulated: bool
     fan_out: tuple[ObjectType, ...]
 
-    async def find_tasks(self, query: TaskQuery, *, fresh: bool = False) -> Answer:
+    async def find_tasks(
+        self, query: TaskQuery, *, fresh: bool = False, caller: str = ""
+    ) -> Answer:
         """Answer a task query now (the TaskFinder the Slack side uses)."""
         return await fetch_tasks(
-            self.reads, query, now=datetime.now(UTC), fan_out=self.fan_out, fresh=fresh
+            self.reads,
+            query,
+            now=datetime.now(UTC),
+            fan_out=self.fan_out,
+            fresh=fresh,
+            caller=caller,
         )
 
     async def failed_tasks(self, start: datetime, end: datetime) -> list[Task]:

@@ -89,8 +89,8 @@ class Answer:
 class TaskFinder(Protocol):
     """Whatever answers task queries (the CDN client behind its cache, in production)."""
 
-    async def __call__(self, query: TaskQuery, *, fresh: bool = False) -> Answer:
-        """The page `query` asks for; `fresh` skips cached answers."""
+    async def __call__(self, query: TaskQuery, *, fresh: bool = False, caller: str = "") -> Answer:
+        """The page `query` asks for; `fresh` skips cached answers; `caller` is who waits."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
@@ -22,6 +23,7 @@ from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery, encode_query
 from bot.errors import BotError, NotAllowed, UserInputError
 from bot.slack import render
+from bot.slack.admission import Admission
 from bot.slack.hooks import ForeignReplyUrl, GuardedRespond
 from bot.slack.notify import Notifier
 from bot.slack.people import Groups, Timezones
@@ -42,6 +44,7 @@ class Services:
     timezones: Timezones = field(default_factory=Timezones)
     policy: Policy = field(default_factory=Policy)
     groups: Groups = field(default_factory=Groups)
+    admission: Admission = field(default_factory=Admission)
 
     async def allow(self, act: Act, *, user: str, channel: str, client: AsyncWebClient) -> None:
         """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
@@ -74,7 +77,8 @@ async def task_reply(
 ) -> render.Reply:
     """The rendered answer to `query`."""
     query, note = render.fit(query)
-    answer = await services.find_tasks(query, fresh=fresh)
+    caller = entry.user if entry is not None else ""
+    answer = await services.find_tasks(query, fresh=fresh, caller=caller)
     if entry is not None:
         entry.query = encode_query(query)
         entry.results = len(answer.page.tasks)
@@ -112,7 +116,8 @@ async def deliver(
     **options: Any,
 ) -> None:
     """Send what `work` produces after ack(); its failure goes to `report_error`; then the
-    audit `entry` (if any) is written with the outcome and latency.
+    audit `entry` (if any) is written with the outcome and latency. With `services`, the work
+    runs within the person's share (a few at a time, each with a deadline).
 
     Failures must not reach Bolt from here: when a listener raises within ~10 ms of ack(),
     Bolt's asyncio runner clears the ack again and answers Slack 404 after three seconds.
@@ -121,11 +126,18 @@ async def deliver(
     reply: render.Reply | None = None
     failure: Exception | None = None
     try:
-        reply = await work
+        if services is None:
+            reply = await work
+        else:
+            async with services.admission.hold(entry.user if entry is not None else ""):
+                reply = await work
     except Exception as error:
         failure = error
         if entry is not None:
             entry.outcome = _outcome(error)
+    finally:
+        if inspect.iscoroutine(work):
+            work.close()  # refused before it started: nothing ran, nothing to warn about
     # Recorded before the reply leaves, so the trail never lags behind what people saw.
     if entry is not None and services is not None:
         entry.latency_ms = round((time.perf_counter() - started) * 1000, 1)

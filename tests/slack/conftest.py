@@ -14,6 +14,7 @@ from bot.cdn.emulator.demo import seed_history
 from bot.cdn.fetch import fetch_tasks
 from bot.config import Settings
 from bot.core.access import Policy
+from bot.slack.admission import Admission
 from bot.slack.app import create_app, slack_client, web_application
 from bot.slack.notify import Notifier
 from bot.slack.replies import Services
@@ -52,17 +53,19 @@ async def running_bot(emulator, clock, fake_slack, tmp_path, request) -> AsyncIt
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
         reads = CachedReads(cdn, ResponseCache(ttl=60))
 
-        async def find_tasks(query, *, fresh=False):
-            return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
+        async def find_tasks(query, *, fresh=False, caller=""):
+            return await fetch_tasks(reads, query, now=clock(), fresh=fresh, caller=caller)
 
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         marker = request.node.get_closest_marker("policy") if request else None
+        admission = request.node.get_closest_marker("admission") if request else None
         services = Services(
             find_tasks=find_tasks,
             store=store,
             notifier=Notifier(client),
             clock=clock,
             policy=marker.args[0] if marker else Policy(),
+            admission=admission.args[0] if admission else Admission(),
         )
         app = create_app(settings, services, client=client)
 

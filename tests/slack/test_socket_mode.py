@@ -22,8 +22,8 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_pa
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
         reads = CachedReads(cdn, ResponseCache(ttl=0))
 
-        async def find_tasks(query, *, fresh=False):
-            return await fetch_tasks(reads, query, now=clock(), fresh=fresh)
+        async def find_tasks(query, *, fresh=False, caller=""):
+            return await fetch_tasks(reads, query, now=clock(), fresh=fresh, caller=caller)
 
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         services = Services(

@@ -49,7 +49,13 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 def parse_moment(field: str, text: str, *, now: datetime, tz: tzinfo, end: bool) -> datetime:
     """One point in time, to the second (the API's precision); for `end`, a whole day
     (`yesterday`, `2026-11-27`) means its end."""
-    return _moment(field, text, now=now, tz=tz, end=end).replace(microsecond=0)
+    try:
+        return _moment(field, text, now=now, tz=tz, end=end).replace(microsecond=0)
+    except OverflowError:
+        # Years like 9999 or `999999d` leave the calendar datetime can hold.
+        raise InvalidQuery(
+            field, text, f"that is too far off: the API keeps only the last {HISTORY_DAYS} days"
+        ) from None
 
 
 def _is_whole_day(text: str) -> bool:

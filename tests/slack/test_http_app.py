@@ -189,3 +189,11 @@ async def test_health_check(running_bot):
     response = await running_bot.http.get(f"{running_bot.url}/healthz")
     assert response.status_code == 200 and response.json()["ok"] is True
     assert "secret" not in response.text.lower() and "xoxb" not in response.text
+
+
+async def test_times_beyond_the_calendar_are_a_clear_error(running_bot, caplog):
+    for text in ("until:9999-12-31", "since:999999d"):
+        with caplog.at_level(logging.INFO):
+            reply = await command(running_bot, text)
+        assert "too far off" in reply["text"] and "Sorry" not in reply["text"]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

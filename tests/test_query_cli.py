@@ -1,0 +1,22 @@
+"""`python -m bot query` on filters no datetime can hold: a worded error and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("text", ["until:9999-12-31", "since:999999d"])
+def test_times_beyond_the_calendar_exit_2_without_a_traceback(tmp_path, text):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "query", text],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "too far off" in done.stderr and "Traceback" not in done.stderr

@@ -23,7 +23,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import console, wording
+from bot import console, logs, wording
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
@@ -347,7 +347,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen mode; the exit status says how it went."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per record: text from Slack or the API cannot forge a log or audit line.
+    logs.configure(logging.INFO)
     # One line per HTTP request is noise at INFO; failures surface as bot.errors anyway.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:

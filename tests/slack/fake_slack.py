@@ -97,14 +97,16 @@ class FakeSlack:
 
         return await asyncio.wait_for(watch(), timeout)
 
-    async def response_to(self, response_url: str, *, count: int = 1) -> list[dict[str, Any]]:
+    async def response_to(
+        self, response_url: str, *, count: int = 1, timeout: float = 15
+    ) -> list[dict[str, Any]]:
         hook = response_url.rsplit("/", 1)[1]
 
         def bodies() -> list[dict[str, Any]]:
             sent = [body for name, body in self.responses if name == hook]
             return sent if len(sent) >= count else []
 
-        return await self.wait_for(bodies)
+        return await self.wait_for(bodies, timeout=timeout)
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [body for name, body in self.api_calls if name == method]

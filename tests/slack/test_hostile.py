@@ -183,6 +183,185 @@ def test_huge_and_non_utf8_bodies(fuzz_target):
     no_errors_logged(caplog)
 
 
+# -- every payload type Slack sends, with fields dropped and mistyped --------------------------
+
+USER = {"id": "U0ANA1234", "username": "ana", "team_id": "T1"}
+TEAM = {"id": "T1", "domain": "example"}
+VIEW = {
+    "id": "V1",
+    "type": "modal",
+    "callback_id": "cdn_refresh",
+    "team_id": "T1",
+    "private_metadata": "",
+    "state": {"values": {"urls": {"urls": {"type": "plain_text_input", "value": "x"}}}},
+}
+
+
+def templates(response_url):
+    """One payload of each kind Slack sends to /slack/events, as Slack shapes it."""
+    return {
+        "block_actions": {
+            "type": "block_actions",
+            "user": USER,
+            "team": TEAM,
+            "channel": {"id": "C1", "name": "ops"},
+            "container": {"type": "message", "is_ephemeral": True, "channel_id": "C1"},
+            "trigger_id": "1.2.3",
+            "response_url": response_url,
+            "actions": [{"action_id": ActionId.NEXT.value, "block_id": "b1", "value": "q1"}],
+        },
+        "view_submission": {
+            "type": "view_submission",
+            "user": USER,
+            "team": TEAM,
+            "view": VIEW,
+            "trigger_id": "1.2.3",
+            "response_urls": [{"block_id": "b", "action_id": "a", "response_url": response_url}],
+        },
+        "view_closed": {"type": "view_closed", "user": USER, "team": TEAM, "view": VIEW},
+        "shortcut": {
+            "type": "shortcut",
+            "callback_id": "cdn_open",
+            "trigger_id": "1.2.3",
+            "user": USER,
+            "team": TEAM,
+        },
+        "message_action": {
+            "type": "message_action",
+            "callback_id": "cdn_check_links",
+            "trigger_id": "1.2.3",
+            "response_url": response_url,
+            "user": USER,
+            "team": TEAM,
+            "channel": {"id": "C1", "name": "ops"},
+            "message": {"type": "message", "user": "U2", "text": "https://x.example/a.js"},
+        },
+        "block_suggestion": {
+            "type": "block_suggestion",
+            "action_id": "domain",
+            "block_id": "b1",
+            "value": "exa",
+            "user": USER,
+            "team": TEAM,
+            "view": VIEW,
+        },
+        "event_callback": {
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": {"type": "app_home_opened", "user": "U0ANA1234", "tab": "home"},
+            "event_id": "Ev1",
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        },
+        "slash_command": {
+            "command": "/cdn",
+            "text": "failed",
+            "user_id": "U0ANA1234",
+            "channel_id": "C1",
+            "team_id": "T1",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        },
+    }
+
+
+def encoded(kind, payload):
+    """The body as Slack sends that kind: a form, a form with payload=, or JSON."""
+    if kind == "event_callback":
+        return json.dumps(payload).encode(), "application/json"
+    if kind == "slash_command":
+        form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in payload.items()}
+        return urlencode(form).encode(), "application/x-www-form-urlencoded"
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
+FIELD_NAMES = sorted({key for t in templates("").values() for key in t})
+INNER = ["event", "view", "message", "user", "team", "channel", "container", "authorizations"]
+INNER_NAMES = ["type", "id", "user", "callback_id", "team_id", "channel", "state", "text"]
+
+
+@st.composite
+def odd_payloads(draw):
+    """A payload of any kind with some fields dropped and others of unexpected types."""
+    kind = draw(st.sampled_from(sorted(templates(""))))
+    return kind, draw(st.data()), draw(st.sets(st.sampled_from(FIELD_NAMES), max_size=3))
+
+
+def oddly_shaped(kind, data, drop, response_url):
+    payload = templates(response_url)[kind]
+    for key in drop:
+        payload.pop(key, None)
+    payload.update(data.draw(st.dictionaries(st.sampled_from(FIELD_NAMES), odd_values, max_size=2)))
+    inside = data.draw(st.sampled_from(INNER))
+    if isinstance(payload.get(inside), dict):
+        odd = st.dictionaries(st.sampled_from(INNER_NAMES), odd_values, max_size=2)
+        payload[inside] = {**payload[inside], **data.draw(odd)}
+    return encoded(kind, payload)
+
+
+def settled(loop):
+    """Wait until what Bolt started for the requests so far has finished."""
+
+    async def wait():
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if "slack_bolt" in getattr(task.get_coro(), "cr_code", wait.__code__).co_filename
+        ]
+        if running:
+            await asyncio.wait(running, timeout=20)
+
+    asyncio.run_coroutine_threadsafe(wait(), loop).result(30)
+
+
+@fuzz
+@given(case=odd_payloads())
+def test_any_payload_type_with_odd_fields_gets_no_500(fuzz_target, case):
+    bot, loop, http, caplog = fuzz_target
+    kind, data, drop = case
+    foreign = data.draw(st.booleans())
+    hook = "http://127.0.0.1:9/foreign" if foreign else bot.slack.new_response_url()
+    body, content_type = oddly_shaped(kind, data, drop, hook)
+    headers = {**signed_headers(body), "Content-Type": content_type}
+    response = http.post("/slack/events", content=body, headers=headers)
+    assert response.status_code < 500, (kind, response.text)
+    settled(loop)
+    no_errors_logged(caplog)
+    if foreign:
+        refused = [r for r in caplog.records if "127.0.0.1:9" in r.getMessage()]
+        assert all("refused to reply" in r.getMessage() for r in refused)
+
+
+@fuzz
+@given(
+    case=odd_payloads(),
+    headers=st.sampled_from(
+        [
+            {},
+            {"X-Slack-Request-Timestamp": "x"},
+            {"X-Slack-Request-Timestamp": "x", "X-Slack-Signature": "v0=" + "0" * 64},
+            {"X-Slack-Request-Timestamp": "", "X-Slack-Signature": ""},
+            {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0="},
+        ]
+    )
+    | st.just(None),
+)
+def test_no_unsigned_payload_reaches_any_url(fuzz_target, case, headers):
+    bot, loop, http, caplog = fuzz_target
+    kind, data, drop = case
+    hook = bot.slack.new_response_url()  # an allowed host: only the signature stands between
+    body, content_type = oddly_shaped(kind, data, drop, hook)
+    if headers is None:  # signed, but with another secret
+        headers = signed_headers(body, secret="not-the-signing-secret")
+    response = http.post(
+        "/slack/events", content=body, headers={**headers, "Content-Type": content_type}
+    )
+    assert response.status_code == 401
+    settled(loop)
+    assert not bot.slack.responses and not bot.slack.api_calls
+    no_errors_logged(caplog)
+
+
 # -- injection, every surface ----------------------------------------------------------------
 
 

@@ -31,12 +31,13 @@ from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.chaos import FAULT_KINDS, FaultPlan
 from bot.cdn.emulator.demo import keep_busy
 from bot.cdn.fetch import failed_tasks, fetch_tasks
-from bot.cdn.limiter import RateLimiter
+from bot.cdn.limiter import Priority, RateLimiter
+from bot.checkup import Checkup
 from bot.config import Settings, SlackMode, load_settings, slack_mode
 from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Task, TaskListRequest
-from bot.errors import BotError, InvalidQuery
+from bot.errors import BotError, InvalidQuery, PermissionDenied, UpstreamError
 from bot.playground.server import Playground
 from bot.slack.app import (
     SocketConnection,
@@ -130,15 +131,24 @@ async def open_cdn(settings: Settings, *, demo_traffic: bool = False) -> AsyncIt
             await emulator.stop()
 
 
-async def _check_cdn(cdn: Cdn) -> None:
-    quota = (await cdn.reads.describe_refresh_quota()).value
-    page = (await cdn.reads.describe_refresh_tasks(TaskListRequest(page_size=1))).value
-    log.info(
-        "CDN API reachable: %d tasks in the last 3 days; %d of %d URL refreshes left today",
-        page.total_count,
-        quota.url_remain,
-        quota.url_quota,
-    )
+async def _check_cdn(cdn: Cdn) -> str:
+    """What the CDN API says now, in words for the log; raises what a query would meet.
+
+    Queries need only DescribeRefreshTasks, so that call decides; the quota is a bonus that a
+    least-privilege RAM policy may not grant."""
+    request = TaskListRequest(page_size=1)
+    page = (
+        await cdn.reads.describe_refresh_tasks(request, fresh=True, priority=Priority.BACKGROUND)
+    ).value
+    try:
+        quota = (await cdn.reads.describe_refresh_quota(fresh=True)).value
+    except PermissionDenied:
+        left = "the refresh quota is not readable (only refresh and prefetch need it)"
+    except UpstreamError as error:
+        left = f"the refresh quota could not be read ({wording.describe(error)})"
+    else:
+        left = f"{quota.url_remain} of {quota.url_quota} URL refreshes left today"
+    return f"CDN API reachable: {page.total_count} tasks in the last 3 days; {left}"
 
 
 def _stop_signal() -> asyncio.Event:
@@ -182,12 +192,14 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
     async with slack_client(settings) as client:
         notifier = Notifier(client)
         policy = settings.policy()
-        services = Services(
-            find_tasks=cdn.find_tasks, store=store, notifier=notifier, policy=policy
-        )
+        # Whatever the start-up check finds, the bot serves: people get the worded error and
+        # the same process answers once the API does.
+        checkup = Checkup(lambda: _check_cdn(cdn), clock=lambda: datetime.now(UTC))
+        find_tasks = checkup.observing(cdn.find_tasks, live=lambda answer: answer.live)
+        services = Services(find_tasks=find_tasks, store=store, notifier=notifier, policy=policy)
         watcher = Watcher(
             store=store,
-            fetch_failures=cdn.failed_tasks,
+            fetch_failures=checkup.observing(cdn.failed_tasks),
             post=notifier.post_failures,
             clock=lambda: datetime.now(UTC),
             interval=settings.watch_interval,
@@ -195,6 +207,7 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
             scopes=policy.scopes,
         )
         stop = _stop_signal()
+        checking = asyncio.create_task(checkup.run(stop))
         watching = asyncio.create_task(watcher.run(stop))
         cloud = "emulator" if cdn.emulated else "alibaba"
         socket_mode = mode.name == "socket"
@@ -202,11 +215,17 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
         connection: SocketConnection | None = None
 
         async def health() -> dict[str, object]:
+            # Liveness: an unhappy CDN API is reported, never a reason to restart the bot.
             report: dict[str, object] = {"ok": not watching.done(), "mode": mode.name, "cdn": cloud}
+            report["cdn_api"] = checkup.status.report()
             if connection is not None:
                 report["connected"] = connected = await connection.connected()
                 report["ok"] = report["ok"] and connected
             return report
+
+        async def readiness() -> dict[str, object]:
+            # Ready once the CDN API answered: a router may hold traffic back until then.
+            return {"ok": checkup.answered, "cdn_api": checkup.status.report()}
 
         try:
             if socket_mode:
@@ -218,6 +237,7 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
                 http.router.add_get("/healthz", health_route(health))
             else:
                 http = web_application(app, health)
+            http.router.add_get("/readyz", health_route(readiness))
             if mode.playground is not None:
                 mode.playground.mount(http)
             host, port = sock.getsockname()[:2]
@@ -240,6 +260,7 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
                 await asyncio.wait_for(watching, timeout=settings.watch_interval + 30)
             except TimeoutError:
                 log.warning("the watcher did not finish its cycle in time")
+            checking.cancel()
             log.info("stopped")
 
 
@@ -268,7 +289,6 @@ async def _run_bot(settings: Settings) -> None:
     store = Store(settings.database_url)  # created on first run, migrated on every start
     try:
         async with open_cdn(settings, demo_traffic=True) as cdn:
-            await _check_cdn(cdn)
             await _serve_slack(mode, cdn, store, sock)
     finally:
         store.close()

@@ -62,6 +62,7 @@ class Running:
             except queue.Empty:
                 break
             if line is None:
+                self.lines.put(None)  # the end stays visible to finish()
                 break
             self.seen.append(line)
             if needle in line:
@@ -129,20 +130,26 @@ def test_bot_without_credentials_uses_the_embedded_emulator(tmp_path):
         bot.stop()
 
 
-def test_bot_with_unreachable_endpoint_says_so(tmp_path):
+async def test_playground_serves_while_the_cdn_is_unreachable(tmp_path):
+    port = free_port()
     bot = Running(
         env={
             "HOME": str(tmp_path),
+            "PORT": str(port),
             "ALIBABA_CLOUD_ACCESS_KEY_ID": "id",
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret-value-123",
-            "CDN_ENDPOINT": "http://127.0.0.1:9",
+            "CDN_ENDPOINT": f"http://127.0.0.1:{free_port()}",
             "CDN_MAX_RETRIES": "0",
         }
     )
-    status, output = bot.finish()
-    assert status == 1
-    assert "cannot reach the Alibaba Cloud CDN API" in output
-    assert "secret-value-123" not in output
+    try:
+        await asyncio.to_thread(bot.wait_for, "to try the bot")
+        await asyncio.to_thread(bot.wait_for, "cannot reach the Alibaba Cloud CDN API")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            assert await cdn_state(http) == "unreachable"
+    finally:
+        await asyncio.to_thread(bot.stop)
+    assert "secret-value-123" not in "".join(bot.seen)
 
 
 def test_half_configured_credentials_fail_clearly(tmp_path):
@@ -280,8 +287,13 @@ async def test_http_mode_end_to_end(tmp_path):
     try:
         await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            health = await http.get("/healthz")
-            assert health.json() == {"ok": True, "mode": "http", "cdn": "emulator"}
+            health = (await http.get("/healthz")).json()
+            assert {key: health[key] for key in ("ok", "mode", "cdn")} == {
+                "ok": True,
+                "mode": "http",
+                "cdn": "emulator",
+            }
+            assert health["cdn_api"]["state"] in ("checking", "ok")
             hook = slack.new_response_url()
             body = slash_command("failed size:3", response_url=hook)
             acked = await http.post("/slack/events", content=body, headers=signed_headers(body))
@@ -401,11 +413,16 @@ async def test_secrets_never_reach_logs_health_or_replies(tmp_path, fake_slack):
         "LOG_LEVEL": "DEBUG",
         **secrets,
     }
-    refused = Running(env=env)
-    status, output = await asyncio.to_thread(refused.finish)
-    assert status == 1 and "credentials were rejected" in output
+    rejected = Running(env=env)
     try:
-        seen = output
+        await asyncio.to_thread(rejected.wait_for, "credentials were rejected")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            rejected_health = (await http.get("/healthz")).json()
+    finally:
+        await asyncio.to_thread(rejected.stop)
+    assert rejected_health["cdn_api"]["state"] == "rejected"
+    try:
+        seen = "".join(rejected.seen) + json.dumps(rejected_health)
         # The same configuration but a working emulator key: the bot serves, then meets errors.
         token = secrets["ALIBABA_CLOUD_SECURITY_TOKEN"]
         key = Account("ak-visible", secrets["ALIBABA_CLOUD_ACCESS_KEY_SECRET"], token)
@@ -430,3 +447,131 @@ async def test_secrets_never_reach_logs_health_or_replies(tmp_path, fake_slack):
     assert "credentials were rejected" in reply["text"]
     for name, value in secrets.items():
         assert value not in seen, f"{name} leaked"
+
+
+def http_bot_env(tmp_path, fake_slack, port: int, endpoint: str) -> dict[str, str]:
+    """HTTP mode against `endpoint` with the key ak/sk; one try per call, so failures are quick."""
+    from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET
+
+    return {
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "CDN_ENDPOINT": endpoint,
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "ak",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "sk",
+        "CDN_MAX_RETRIES": "0",
+    }
+
+
+async def ask(http: httpx.AsyncClient, fake_slack, text: str) -> dict:
+    """Type `/cdn text` in Slack; the bot's reply."""
+    from tests.slack.fake_slack import signed_headers, slash_command
+
+    hook = fake_slack.new_response_url()
+    body = slash_command(text, response_url=hook)
+    acked = await http.post("/slack/events", content=body, headers=signed_headers(body))
+    assert acked.status_code == 200
+    (reply,) = await fake_slack.response_to(hook)
+    return reply
+
+
+async def cdn_state(http: httpx.AsyncClient) -> str:
+    health = await http.get("/healthz")
+    assert health.status_code == 200 and health.json()["ok"]  # liveness holds whatever the CDN
+    return health.json()["cdn_api"]["state"]
+
+
+def has_table(reply: dict) -> bool:
+    return any(block["type"] == "table" for block in reply.get("blocks", []))
+
+
+async def test_unreachable_cdn_at_start_serves_words_then_answers_when_back(tmp_path, fake_slack):
+    from bot.cdn.emulator import Emulator, EmulatorConfig
+
+    port, cdn_port = free_port(), free_port()
+    env = http_bot_env(tmp_path, fake_slack, port, f"http://127.0.0.1:{cdn_port}")
+    bot = Running(env=env)
+    emulator = Emulator(EmulatorConfig(access_key_id="ak", access_key_secret="sk", seed=30))
+    try:
+        await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
+        await asyncio.to_thread(bot.wait_for, "cannot reach the Alibaba Cloud CDN API")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            assert await cdn_state(http) == "unreachable"
+            assert (await http.get("/readyz")).status_code == 503
+            refused = await ask(http, fake_slack, "failed")
+            assert "cannot reach the Alibaba Cloud CDN API" in refused["text"]
+            await emulator.start(port=cdn_port)  # the outage ends; the same process answers
+            answered = await ask(http, fake_slack, "size:5")
+            assert has_table(answered), answered
+            assert await cdn_state(http) == "ok"
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["cdn_api"]["checked_at"]
+    finally:
+        await asyncio.to_thread(bot.stop)
+        await emulator.stop()
+    assert bot.process.returncode in (0, -15) and "Traceback" not in "".join(bot.seen)
+
+
+async def test_rejected_credentials_serve_words_then_recover_by_themselves(tmp_path, fake_slack):
+    from bot.cdn.emulator import Emulator, EmulatorConfig
+    from bot.cdn.emulator.gateway import Account
+
+    emulator = Emulator(EmulatorConfig(access_key_id="ak", access_key_secret="other", seed=30))
+    await emulator.start()
+    port = free_port()
+    bot = Running(env=http_bot_env(tmp_path, fake_slack, port, emulator.url))
+    try:
+        await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            await wait_until_async(lambda: cdn_state(http), "rejected")
+            reply = await ask(http, fake_slack, "failed")
+            assert "credentials were rejected" in reply["text"]
+            assert (await http.get("/readyz")).status_code == 503
+            # The operator fixes the key on the cloud side: no restart, the re-check notices.
+            emulator.gateway._accounts["ak"] = Account("ak", "sk")
+            await wait_until_async(lambda: cdn_state(http), "ok", timeout=45)
+            assert (await http.get("/readyz")).status_code == 200
+            assert has_table(await ask(http, fake_slack, "size:5"))
+    finally:
+        await asyncio.to_thread(bot.stop)
+        await emulator.stop()
+    assert "credentials were rejected" in "".join(bot.seen)
+
+
+async def test_least_privilege_policy_without_the_quota_serves(tmp_path, fake_slack):
+    from bot.cdn.emulator import Emulator, EmulatorConfig
+
+    emulator = Emulator(
+        EmulatorConfig(
+            access_key_id="ak",
+            access_key_secret="sk",
+            seed=30,
+            denied_actions=("DescribeRefreshQuota", "RefreshObjectCaches", "PushObjectCache"),
+        )
+    )
+    await emulator.start()
+    port = free_port()
+    bot = Running(env=http_bot_env(tmp_path, fake_slack, port, emulator.url))
+    try:
+        await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
+        line = await asyncio.to_thread(bot.wait_for, "CDN API reachable")
+        assert "30 tasks" in line and "quota is not readable" in line
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            assert await cdn_state(http) == "ok"
+            assert (await http.get("/readyz")).status_code == 200
+            assert has_table(await ask(http, fake_slack, "size:5"))
+    finally:
+        await asyncio.to_thread(bot.stop)
+        await emulator.stop()
+    assert emulator.calls_of("DescribeRefreshQuota")[0].code == "Forbidden.RAM"
+
+
+async def wait_until_async(read, expected, *, timeout: float = 20) -> None:
+    """Re-read an async value until it equals `expected` (another process's state)."""
+    async with asyncio.timeout(timeout):
+        while await read() != expected:
+            await asyncio.sleep(0.1)

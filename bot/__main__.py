@@ -37,7 +37,8 @@ from bot.config import Settings, SlackMode, load_settings, slack_mode
 from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Task, TaskListRequest
-from bot.errors import BotError, InvalidQuery, PermissionDenied, UpstreamError
+from bot.errors import BotError, ConfigurationError, InvalidQuery, PermissionDenied, UpstreamError
+from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
 from bot.slack.app import (
     SocketConnection,
@@ -246,9 +247,8 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
                 log.info("%s listening on http://%s:%d", what, host, port)
             else:
                 assert mode.playground is not None
-                log.info(
-                    "Local playground (not Slack, this machine only): %s/", mode.playground.base_url
-                )
+                reach = "anyone who can reach it" if mode.playground.public else "this machine only"
+                log.info("Local playground (not Slack, %s): %s/", reach, mode.playground.base_url)
                 print(f"Open {mode.playground.base_url}/ to try the bot", flush=True)
             await _serve_http(http, sock, stop=stop)
         finally:
@@ -264,11 +264,31 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
             log.info("stopped")
 
 
+def _playground_host(settings: Settings) -> str:
+    """Where the playground may listen: this machine, unless the operator asked for more."""
+    host = settings.playground_host
+    if is_loopback(host):
+        return host
+    if not settings.playground_public:
+        raise ConfigurationError(
+            "PLAYGROUND_HOST",
+            f"is {host!r}, which other machines can reach, and the playground has no sign-in: "
+            "use 127.0.0.1, or set PLAYGROUND_PUBLIC=true to serve it there anyway",
+        )
+    log.warning(
+        "*** PLAYGROUND_PUBLIC=true: the playground on %s answers ANYONE who can reach that "
+        "address, with no sign-in, and runs their /cdn commands with this bot's CDN account. ***",
+        host,
+    )
+    return host
+
+
 def _playground_mode(settings: Settings, sock: socket.socket) -> Mode:
     """No Slack configured: the bot talks to a local page that plays Slack's part."""
     host, port = sock.getsockname()[:2]
-    base_url = f"http://{host}:{port}"
-    secret, token = secrets.token_hex(16), "xoxb-playground-local"
+    base_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    # Both fresh each run: nothing another program learned before lets it in now.
+    secret, token = secrets.token_hex(16), f"xoxb-playground-{secrets.token_hex(16)}"
     played = settings.model_copy(
         update={
             "slack_bot_token": SecretStr(token),
@@ -276,14 +296,16 @@ def _playground_mode(settings: Settings, sock: socket.socket) -> Mode:
             "slack_api_url": f"{base_url}/api/",
         }
     )
-    return Mode(
-        "playground", played, Playground(base_url=base_url, signing_secret=secret, bot_token=token)
+    public = not is_loopback(host)
+    playground = Playground(
+        base_url=base_url, signing_secret=secret, bot_token=token, public=public
     )
+    return Mode("playground", played, playground)
 
 
 async def _run_bot(settings: Settings) -> None:
     slack = slack_mode(settings)  # a half-configured Slack fails before anything starts
-    host = settings.host if slack else settings.playground_host
+    host = settings.host if slack else _playground_host(settings)
     sock = _listen(host, settings.port)
     mode = Mode(slack, settings) if slack else _playground_mode(settings, sock)
     store = Store(settings.database_url)  # created on first run, migrated on every start

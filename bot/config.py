@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # a web process must be reachable by its router
     # The local playground (no Slack configured) is for this machine only.
     playground_host: str = "127.0.0.1"
+    # Serving it beyond this machine (a non-loopback PLAYGROUND_HOST) must be asked for.
+    playground_public: bool = False
     database_url: str = "sqlite:///cdn-task-bot.db"
     watch_interval: float = Field(default=60.0, gt=0)
     # How far before its mark each watcher cycle looks again: a task created before the mark

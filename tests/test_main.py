@@ -152,6 +152,28 @@ async def test_playground_serves_while_the_cdn_is_unreachable(tmp_path):
     assert "secret-value-123" not in "".join(bot.seen)
 
 
+def test_a_playground_for_other_machines_must_be_asked_for(tmp_path):
+    env = {"HOME": str(tmp_path), "PORT": str(free_port()), "PLAYGROUND_HOST": "0.0.0.0"}
+    status, output = Running(env=env).finish()
+    assert status == 1 and "PLAYGROUND_HOST" in output and "PLAYGROUND_PUBLIC" in output
+    assert "Traceback" not in output and "to try the bot" not in output
+
+
+async def test_a_public_playground_says_loudly_who_can_reach_it(tmp_path):
+    port = free_port()
+    env = {"HOME": str(tmp_path), "PORT": str(port), "PLAYGROUND_HOST": "0.0.0.0"}
+    bot = Running(env={**env, "PLAYGROUND_PUBLIC": "true"})
+    try:
+        await asyncio.to_thread(bot.wait_for, "answers ANYONE who can reach")
+        line = await asyncio.to_thread(bot.wait_for, "Local playground")
+        assert "this machine only" not in line
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            page = (await http.get("/")).text
+    finally:
+        await asyncio.to_thread(bot.stop)
+    assert "Local playground, not Slack" in page and "this machine only" not in page
+
+
 def test_half_configured_credentials_fail_clearly(tmp_path):
     status, output = Running(
         env={"HOME": str(tmp_path), "ALIBABA_CLOUD_ACCESS_KEY_ID": "id"}

@@ -2,6 +2,7 @@
 
 The page talks to /playground/*; the bot talks to /api/* (its Web API) and to the response_url
 receivers; the playground talks to the bot only through its real /slack/events endpoint.
+Everything it keeps is bounded: the newest messages, events and response_urls only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from html import escape
 from importlib import resources
@@ -21,9 +25,18 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from bot.playground.guard import Guard
+
 USER_ID, USER_NAME, TEAM_ID, BOT_USER = "U0PLAYER1", "you", "T0PLAYGND", "U0CDNBOT1"
 STATIC = {"app.js": "application/javascript", "style.css": "text/css"}
 LONG_POLL_SECONDS = 25
+# What a long session may leave behind: the page shows the newest, older ones go.
+MAX_MESSAGES = 500
+MAX_EVENTS = 1000
+MAX_HOOKS = 500
+# A response_url works like Slack's: for 30 minutes, at most 5 times.
+HOOK_SECONDS = 30 * 60
+HOOK_USES = 5
 
 
 @dataclass
@@ -50,12 +63,15 @@ class Message:
     ts: str = field(default_factory=lambda: f"{time.time():.6f}")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Hook:
-    """A response_url: the channel it answers in and the message whose button made it."""
+    """A response_url: the channel it answers in, the message whose button made it, and how
+    long and how often it may still be used."""
 
     channel: str
     origin: int | None
+    expires: float
+    uses_left: int = HOOK_USES
 
 
 def _entities(text: str) -> str:
@@ -71,10 +87,23 @@ def sign(body: bytes, secret: str, stamp: int) -> str:
 class Playground:
     """Everything the page shows, and the Slack the bot believes it talks to."""
 
-    def __init__(self, *, base_url: str, signing_secret: str, bot_token: str) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        signing_secret: str,
+        bot_token: str,
+        public: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.public = public
         self._secret = signing_secret
         self._token = bot_token
+        # Per run, embedded in the page: only the page this process served can drive it.
+        self.page_token = secrets.token_urlsafe(32)
+        self._guard = Guard(self.base_url, token=self.page_token, public=public)
+        self._clock = clock
         self.channels = {
             c.id: c
             for c in (
@@ -84,11 +113,11 @@ class Playground:
             )
         }
         self.messages: dict[int, Message] = {}
-        self.events: list[dict[str, Any]] = []
+        self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+        self._seq = 0
         self.user_tz = "UTC"
         self._ids = itertools.count(1)
         self._hooks: dict[str, Hook] = {}
-        self._hook_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._http: aiohttp.ClientSession | None = None
 
@@ -96,13 +125,16 @@ class Playground:
 
     def mount(self, app: web.Application) -> None:
         """Add the playground's routes to the bot's own HTTP application."""
-        app.router.add_get("/", self._page)
-        app.router.add_get("/playground/static/{name}", self._static)
-        app.router.add_get("/playground/events", self._events)
-        app.router.add_post("/playground/command", self._command)
-        app.router.add_post("/playground/action", self._action)
-        app.router.add_post("/playground/respond/{hook}", self._respond)
-        app.router.add_route("*", "/api/{method}", self._api)
+        guarded = self._guard.guarded
+        app.router.add_get("/", guarded(self._page))
+        app.router.add_get("/playground/static/{name}", guarded(self._static))
+        app.router.add_get("/playground/events", guarded(self._events, page_call=True))
+        app.router.add_post("/playground/command", guarded(self._command, page_call=True))
+        app.router.add_post("/playground/action", guarded(self._action, page_call=True))
+        # The bot's side: a response_url is its own secret (unguessable, like Slack's), and
+        # the Web API stand-in wants this run's bot token.
+        app.router.add_post("/playground/respond/{hook}", guarded(self._respond))
+        app.router.add_route("*", "/api/{method}", guarded(self._api))
         app.on_cleanup.append(self._close)
 
     async def _close(self, _app: web.Application) -> None:
@@ -114,7 +146,10 @@ class Playground:
     async def _publish(self, message: Message) -> Message:
         async with self._changed:
             self.messages[message.id] = message
-            self.events.append({"seq": len(self.events) + 1, "message": asdict(message)})
+            while len(self.messages) > MAX_MESSAGES:
+                del self.messages[next(iter(self.messages))]
+            self._seq += 1
+            self.events.append({"seq": self._seq, "message": asdict(message)})
             self._changed.notify_all()
         return message
 
@@ -122,13 +157,16 @@ class Playground:
         return await self._publish(Message(next(self._ids), channel, author, text, **fields))
 
     async def _events(self, request: web.Request) -> web.Response:
-        after = int(request.query.get("after", "0") or 0)
+        try:
+            after = int(request.query.get("after", "0") or 0)
+        except ValueError:
+            raise web.HTTPBadRequest(text="after must be a number") from None
 
         async def newer() -> list[dict[str, Any]]:
             async with self._changed:
-                while len(self.events) <= after:
+                while self._seq <= after:
                     await self._changed.wait()
-                return self.events[after:]
+                return [event for event in self.events if event["seq"] > after]
 
         try:
             found = await asyncio.wait_for(newer(), LONG_POLL_SECONDS)
@@ -144,11 +182,21 @@ class Playground:
             f"{'🔒' if c.private else '#'} {escape(c.name)}</button></li>"
             for c in self.channels.values()
         )
-        html = resources.files(__package__).joinpath("static/index.html").read_text("utf-8")
-        return web.Response(
-            text=html.replace("{{channels}}", items).replace("{{address}}", escape(self.base_url)),
-            content_type="text/html",
+        address = f"<code>{escape(self.base_url)}</code>"
+        reach = (
+            f"It listens on {address}: anyone who can reach that address can use it, "
+            "with no sign-in."
+            if self.public
+            else f"It listens on {address}, for this machine only."
         )
+        html = resources.files(__package__).joinpath("static/index.html").read_text("utf-8")
+        for name, value in (
+            ("channels", items),
+            ("reach", reach),
+            ("token", escape(self.page_token)),
+        ):
+            html = html.replace(f"{{{{{name}}}}}", value)
+        return web.Response(text=html, content_type="text/html")
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -225,9 +273,14 @@ class Playground:
         return web.json_response({"status": await self._to_bot(body)})
 
     def _new_hook(self, channel: str, origin: int | None) -> str:
-        hook = str(next(self._hook_ids))
-        self._hooks[hook] = Hook(channel, origin)
-        return f"{self.base_url}/playground/respond/{hook}"
+        now = self._clock()
+        for stale in [key for key, hook in self._hooks.items() if hook.expires <= now]:
+            del self._hooks[stale]
+        while len(self._hooks) >= MAX_HOOKS:
+            del self._hooks[next(iter(self._hooks))]
+        key = secrets.token_urlsafe(16)
+        self._hooks[key] = Hook(channel, origin, expires=now + HOOK_SECONDS)
+        return f"{self.base_url}/playground/respond/{key}"
 
     async def _to_bot(self, body: bytes) -> int:
         """Deliver a request to the bot's /slack/events exactly as Slack would: signed."""
@@ -248,8 +301,11 @@ class Playground:
 
     async def _respond(self, request: web.Request) -> web.Response:
         hook = self._hooks.get(request.match_info["hook"])
-        if hook is None:
+        if hook is None or hook.expires <= self._clock():
             return web.Response(status=404, text="expired_url")
+        if hook.uses_left <= 0:
+            return web.Response(status=404, text="used_url")
+        hook.uses_left -= 1
         reply = await request.json()
         origin = self.messages.get(hook.origin) if hook.origin is not None else None
         if origin is not None and reply.get("delete_original"):
@@ -270,7 +326,8 @@ class Playground:
         return web.Response(text="ok")
 
     async def _api(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {self._token}":
+        offered = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(offered, f"Bearer {self._token}".encode()):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         body: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json":

@@ -4,6 +4,9 @@
 "use strict";
 
 const state = { channel: null, messages: new Map(), after: 0 };
+// This run's token, embedded in the page: the playground refuses calls without it.
+const TOKEN = document.querySelector('meta[name="playground-token"]').content;
+const HEADERS = { "X-Playground-Token": TOKEN };
 const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const EMOJI = {
   x: "❌", bell: "🔔", no_bell: "🔕", warning: "⚠️", mag: "🔍", lock: "🔒", scissors: "✂️",
@@ -223,7 +226,8 @@ function render() {
 }
 
 async function post(path, body) {
-  const answer = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const headers = { ...HEADERS, "Content-Type": "application/json" };
+  const answer = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
   return answer.json();
 }
 
@@ -241,7 +245,7 @@ function choose(channel) {
 async function listen() {
   for (;;) {
     try {
-      const events = await (await fetch(`/playground/events?after=${state.after}`)).json();
+      const events = await (await fetch(`/playground/events?after=${state.after}`, { headers: HEADERS })).json();
       for (const event of events) { state.after = event.seq; state.messages.set(event.message.id, event.message); }
       if (events.length) render();
     } catch (error) {

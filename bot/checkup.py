@@ -35,6 +35,7 @@ FIRST_RETRY = 2.0
 MAX_RETRY = 60.0
 # While fine, an occasional check keeps /healthz honest when nobody is asking.
 HEALTHY_EVERY = 300.0
+QUERY_ACTION = "DescribeRefreshTasks"
 
 
 def state_of(error: BotError) -> State | None:
@@ -47,7 +48,9 @@ def state_of(error: BotError) -> State | None:
     if isinstance(error, CredentialsRejected):
         return "rejected"
     if isinstance(error, PermissionDenied):
-        return "forbidden"
+        # Only the listing serves every query; a missing grant for the quota, a lookup by ID or
+        # a write is that feature's problem, told to whoever uses it.
+        return "forbidden" if error.action == QUERY_ACTION else None
     return None
 
 

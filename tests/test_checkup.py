@@ -31,6 +31,10 @@ from tests.conftest import wait_until
         (MalformedResponse("DescribeRefreshTasks"), "unavailable"),
         (CredentialsRejected("DescribeRefreshTasks", code="SignatureDoesNotMatch"), "rejected"),
         (PermissionDenied("DescribeRefreshTasks", code="Forbidden.RAM"), "forbidden"),
+        # Other grants belong to their own features: the API still serves queries.
+        (PermissionDenied("DescribeRefreshQuota", code="Forbidden.RAM"), None),
+        (PermissionDenied("DescribeRefreshTaskById", code="NoPermission"), None),
+        (PermissionDenied("RefreshObjectCaches", code="Forbidden.RAM"), None),
         # The API answered: it is up, whatever the person asked.
         (Throttled("DescribeRefreshTasks", code="Throttling.User"), None),
         (RequestRejected("DescribeRefreshTasks", code="InvalidTime", message="x"), None),

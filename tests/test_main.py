@@ -597,3 +597,26 @@ async def wait_until_async(read, expected, *, timeout: float = 20) -> None:
     async with asyncio.timeout(timeout):
         while await read() != expected:
             await asyncio.sleep(0.1)
+
+
+async def test_a_policy_without_the_listing_is_reported_and_worded(tmp_path, fake_slack):
+    from bot.cdn.emulator import Emulator, EmulatorConfig
+
+    config = EmulatorConfig(
+        access_key_id="ak", access_key_secret="sk", denied_actions=("DescribeRefreshTasks",)
+    )
+    emulator = Emulator(config)
+    await emulator.start()
+    port = free_port()
+    bot = Running(env=http_bot_env(tmp_path, fake_slack, port, emulator.url))
+    try:
+        await asyncio.to_thread(bot.wait_for, "Slack HTTP mode listening")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            await wait_until_async(lambda: cdn_state(http), "forbidden")
+            reply = await ask(http, fake_slack, "size:5")
+            assert "cdn:DescribeRefreshTasks" in reply["text"]
+            health = (await http.get("/healthz")).json()
+            assert "cdn:DescribeRefreshTasks" in health["cdn_api"]["problem"]
+    finally:
+        await asyncio.to_thread(bot.stop)
+        await emulator.stop()

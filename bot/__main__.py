@@ -37,7 +37,13 @@ from bot.config import Settings, SlackMode, load_settings, slack_mode
 from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import ObjectType, Task, TaskListRequest
-from bot.errors import BotError, ConfigurationError, InvalidQuery, PermissionDenied, UpstreamError
+from bot.errors import (
+    BotError,
+    ConfigurationError,
+    PermissionDenied,
+    UpstreamError,
+    UserInputError,
+)
 from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
 from bot.slack.app import (
@@ -422,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run_bot(settings))
     except KeyboardInterrupt:
         return 0
-    except InvalidQuery as error:
+    except UserInputError as error:  # the filters must change: a too-deep page, a typo
         print(f"error: {wording.describe(error)}", file=sys.stderr)
         return 2
     except BotError as error:

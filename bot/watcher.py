@@ -81,7 +81,7 @@ class Watcher:
         now = self._clock()
         start, end = watch_window(await self._store.high_water(), now, overlap=self._overlap)
         report = CycleReport(window=(start, end))
-        subscriptions = await self._store.subscriptions()
+        subscriptions = await self._store.all_subscriptions()
         if not subscriptions:
             # Nobody to tell: spend none of the account's API budget. Subscriptions only hear
             # of tasks created after they were made, so moving the mark loses nothing.

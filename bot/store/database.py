@@ -192,12 +192,9 @@ class Store:
 
         return await self._run(work)
 
-    async def subscriptions(self, channel_id: str | None = None) -> list[Subscription]:
+    async def subscriptions(self, channel_id: str) -> list[Subscription]:
         """One channel's subscriptions, oldest first. A blank channel is a caller's bug and
         raises: it never reads as "every channel" (that is `all_subscriptions`)."""
-        if channel_id is None:
-            # Only until the watcher calls all_subscriptions(); then `channel_id: str`.
-            return await self.all_subscriptions()
         if not channel_id.strip():
             raise ValueError("subscriptions of a blank channel; all_subscriptions() is every one")
         return await self._select_subscriptions(" WHERE channel_id=?", (channel_id,))

@@ -4,10 +4,12 @@ Each API action has its own bucket. Calls are spaced evenly at the action's rate
 the API's own per-second window never sees more than the rate. A throttling answer halves the rate;
 it then recovers linearly back to the configured rate.
 
-Whose turn it is: people take turns call by call (round robin), so one person's heavy queries
-cannot starve another's one-call query; the background watcher gets every slot nobody is waiting
-for, and a reserved share of the slots while people are waiting, so notifications keep flowing.
-Only the waiter whose turn it is gets woken.
+Whose turn it is: the person with the fewest calls waiting goes next (of equals, whoever was
+served longest ago), so one person's heavy queries cannot hold up another's one-call query, and
+when many people wait, the lighter work finishes first instead of everyone finishing late
+together. The background watcher gets every slot nobody is waiting for, and a reserved share
+of the slots while people are waiting, so notifications keep flowing. Only the waiter whose
+turn it is gets woken.
 """
 
 from __future__ import annotations
@@ -48,23 +50,21 @@ class _Bucket:
         self.factor = 1.0
         self.factor_at = 0.0
         self.next_free = 0.0
-        # One queue per person, in turn order; the person served last moves to the end.
+        # One queue per person; the person served last moves to the end (last among equals).
         self.people: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
         self.background: deque[asyncio.Future[None]] = deque()
         self.background_credit = 0.0
         self.timer: asyncio.TimerHandle | None = None
 
     def _prune(self) -> None:
-        """Drop waiters who gave up from the heads of the queues."""
-        while self.background and self.background[0].done():
-            self.background.popleft()
-        while self.people:
-            caller, waiting = next(iter(self.people.items()))
-            while waiting and waiting[0].done():
-                waiting.popleft()
-            if waiting:
-                return
-            del self.people[caller]
+        """Forget waiters who gave up (a deadline, a cancelled command)."""
+        self.background = deque(waiter for waiter in self.background if not waiter.done())
+        for caller, waiting in list(self.people.items()):
+            live = deque(waiter for waiter in waiting if not waiter.done())
+            if live:
+                self.people[caller] = live  # keeps the person's place in the order
+            else:
+                del self.people[caller]
 
     def waiting(self) -> bool:
         self._prune()
@@ -78,7 +78,7 @@ class _Bucket:
             return self.background.popleft()
         if background:
             self.background_credit += BACKGROUND_SHARE / (1 - BACKGROUND_SHARE)
-        caller, waiting = next(iter(self.people.items()))
+        caller, waiting = min(self.people.items(), key=lambda item: len(item[1]))
         waiter = waiting.popleft()
         if waiting:
             self.people.move_to_end(caller)

@@ -104,13 +104,32 @@ async def granted_in_order(limiter: RateLimiter, callers: list[tuple[str, Priori
     return order
 
 
-async def test_people_take_turns_whoever_queued_first():
+async def test_a_light_caller_goes_before_a_heavy_one_whoever_queued_first():
     limiter = RateLimiter(rates={"A": 200})
     await limiter.acquire("A")  # the next slot is a moment away: everyone queues
     heavy = [(f"alice{n}", Priority.INTERACTIVE) for n in range(20)]
     order = await granted_in_order(limiter, [*heavy, ("bob0", Priority.INTERACTIVE)])
-    assert order.index("bob0") == 1  # right after alice's first call, not after all twenty
+    assert order.index("bob0") == 0  # not after all twenty of alice's
     assert [name for name in order if name.startswith("alice")] == [name for name, _ in heavy]
+
+
+async def test_of_equals_the_first_to_come_finishes_first():
+    limiter = RateLimiter(rates={"A": 200})
+    await limiter.acquire("A")
+    callers = [(f"{who}{n}", Priority.INTERACTIVE) for who in ("ann", "ben") for n in range(2)]
+    order = await granted_in_order(limiter, callers)
+    assert order == ["ann0", "ann1", "ben0", "ben1"]  # not interleaved: ann is done sooner
+
+
+async def test_a_waiter_who_gave_up_is_skipped_not_granted():
+    limiter = RateLimiter(rates={"A": 200})
+    await limiter.acquire("A")
+    gone = asyncio.create_task(limiter.acquire("A", caller="ann"))
+    kept = asyncio.create_task(limiter.acquire("A", caller="ann"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.wait_for(kept, timeout=5)
+    assert gone.cancelled()
 
 
 async def test_the_watcher_keeps_a_share_while_people_wait():

@@ -1,0 +1,192 @@
+"""What a person asks to refresh or prefetch → a validated Submission, and the API calls it takes.
+
+`/cdn refresh URL…` (with `type:dir|regex|ignoreparams|file` and `force`) and `/cdn prefetch
+URL…` (with `area:domestic|overseas`) become a Submission: every path checked against the
+API's rules before anything is called, duplicates collapsed, and the paths split into calls
+that respect the per-call limits (paths per call by kind, domains per call).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.core.filters import MAX_URL, did_you_mean
+from bot.core.tasks import host_of
+from bot.core.tokens import normalise
+from bot.errors import InvalidQuery
+
+
+class Action(StrEnum):
+    """The two writes the bot makes."""
+
+    REFRESH = "refresh"
+    PREFETCH = "prefetch"
+
+
+class Kind(StrEnum):
+    """What a path names, spelt as RefreshObjectCaches' ObjectType (prefetch: always files)."""
+
+    FILE = "File"
+    DIRECTORY = "Directory"
+    REGEX = "Regex"
+    IGNORE_PARAMS = "IgnoreParams"
+
+
+KIND_WORDS = {
+    "file": Kind.FILE,
+    "dir": Kind.DIRECTORY,
+    "directory": Kind.DIRECTORY,
+    "regex": Kind.REGEX,
+    "ignoreparams": Kind.IGNORE_PARAMS,
+}
+AREAS = ("domestic", "overseas")
+# Most paths one call may carry: RefreshObjectCaches by kind, PushObjectCache for prefetch.
+PATHS_PER_CALL = {Kind.FILE: 1000, Kind.IGNORE_PARAMS: 1000, Kind.DIRECTORY: 100, Kind.REGEX: 1}
+PREFETCH_PER_CALL = 100
+DOMAINS_PER_CALL = 10
+# One submission stays one decision a person can read: a few domains, a bounded list.
+MAX_DOMAINS = 10
+MAX_PATHS = 10_000
+_SEPARATORS = re.compile(r"[\s,\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Validated paths to refresh or prefetch, and how."""
+
+    action: Action
+    kind: Kind
+    paths: tuple[str, ...]
+    force: bool = False
+    area: str | None = None
+
+    @property
+    def domains(self) -> Counter[str]:
+        """How many paths each domain has, most first."""
+        return Counter(host_of(path) for path in self.paths)
+
+    @property
+    def per_call(self) -> int:
+        """The most paths one API call of this submission may carry."""
+        return PREFETCH_PER_CALL if self.action is Action.PREFETCH else PATHS_PER_CALL[self.kind]
+
+    def calls(self) -> tuple[tuple[str, ...], ...]:
+        """The paths of each API call, in order: full calls, never more than ten domains each."""
+        batches: list[list[str]] = []
+        current: list[str] = []
+        hosts: set[str] = set()
+        for path in self.paths:
+            host = host_of(path)
+            full = len(current) >= self.per_call
+            if full or (host not in hosts and len(hosts) >= DOMAINS_PER_CALL):
+                batches.append(current)
+                current, hosts = [], set()
+            current.append(path)
+            hosts.add(host)
+        if current:
+            batches.append(current)
+        return tuple(tuple(batch) for batch in batches)
+
+
+def parse_submission(action: Action, text: str) -> Submission:
+    """`text` after `/cdn refresh` or `/cdn prefetch` → a Submission, or InvalidQuery with a hint.
+
+    Paths may be separated by spaces, commas or new lines; Slack's link wrapping is undone."""
+    kind, force, area = Kind.FILE, False, None
+    paths: list[str] = []
+    for word in (w for w in _SEPARATORS.split(normalise(text)) if w):
+        key, sep, value = word.partition(":")
+        lowered = key.lower()
+        if lowered == "force" and not sep:
+            force = True
+        elif sep and lowered == "type" and action is Action.REFRESH:
+            kind = _kind(value)
+        elif sep and lowered == "area" and action is Action.PREFETCH:
+            area = _area(value)
+        elif lowered in ("http", "https") and value.startswith("//"):
+            paths.append(word)
+        else:
+            raise InvalidQuery("url", word[:80], _not_a_url(action, word))
+    if force and action is Action.PREFETCH:
+        raise InvalidQuery("force", "force", "`force` is for `/cdn refresh`; prefetch has none")
+    unique = tuple(dict.fromkeys(_checked(path, kind) for path in paths))
+    if not unique:
+        raise InvalidQuery(
+            "url", "", f"name at least one URL, like `/cdn {action} {_example(kind)}`"
+        )
+    if kind is Kind.FILE and force:
+        raise InvalidQuery(
+            "force", "force", "`force` applies to `type:dir`, `type:regex` or `type:ignoreparams`"
+        )
+    submission = Submission(action, kind, unique, force, area)
+    _within_limits(submission)
+    return submission
+
+
+def _kind(value: str) -> Kind:
+    found = KIND_WORDS.get(value.lower())
+    if found is None:
+        listing = ", ".join(f"`{word}`" for word in KIND_WORDS)
+        raise InvalidQuery("type", value, f"{did_you_mean(value, KIND_WORDS)}use one of {listing}")
+    return found
+
+
+def _area(value: str) -> str:
+    if value.lower() not in AREAS:
+        raise InvalidQuery("area", value, "use `area:domestic` or `area:overseas`")
+    return value.lower()
+
+
+def _not_a_url(action: Action, word: str) -> str:
+    options = "`type:`, `force`" if action is Action.REFRESH else "`area:`"
+    if "://" in word:
+        return "only http:// and https:// URLs can be refreshed or prefetched"
+    if "." in word and ":" not in word:
+        return f"add the scheme: `https://{word}`"
+    return f"that is not a URL; besides URLs this takes {options}"
+
+
+def _example(kind: Kind) -> str:
+    if kind is Kind.DIRECTORY:
+        return "https://www.example.com/static/"
+    if kind is Kind.REGEX:
+        return "https://www.example.com/img/.*\\.png"
+    return "https://www.example.com/app.js"
+
+
+def _checked(path: str, kind: Kind) -> str:
+    host = host_of(path)
+    if not host or host.startswith("*") or "." not in host:
+        raise InvalidQuery(
+            "url",
+            path[:80],
+            f"name the accelerated domain itself (no wildcards), like `{_example(kind)}`",
+        )
+    if len(path) > MAX_URL:
+        raise InvalidQuery("url", path[:60] + "…", f"each path may be at most {MAX_URL} characters")
+    if kind is Kind.DIRECTORY and not path.endswith("/"):
+        raise InvalidQuery("url", path[:80], f"a directory ends with `/`: `{path}/`")
+    if kind is not Kind.DIRECTORY and kind is not Kind.REGEX and path.endswith("/"):
+        host_root = path.split("://", 1)[1].rstrip("/") == host
+        if not host_root:
+            raise InvalidQuery(
+                "url", path[:80], "that is a directory: add `type:dir` to refresh everything in it"
+            )
+    return path
+
+
+def _within_limits(submission: Submission) -> None:
+    if len(submission.paths) > MAX_PATHS:
+        raise InvalidQuery(
+            "url", f"{len(submission.paths)} URLs", f"send at most {MAX_PATHS:,} at a time"
+        )
+    domains = submission.domains
+    if len(domains) > MAX_DOMAINS:
+        raise InvalidQuery(
+            "domain",
+            f"{len(domains)} domains",
+            f"one submission may cover at most {MAX_DOMAINS} domains; split it by domain",
+        )

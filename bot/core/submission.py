@@ -50,7 +50,12 @@ DOMAINS_PER_CALL = 10
 # One submission stays one decision a person can read: a few domains, a bounded list.
 MAX_DOMAINS = 10
 MAX_PATHS = 10_000
-_SEPARATORS = re.compile(r"[\s,\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+# Space of any kind separates paths; so does a comma before the next URL or at a path's end
+# (a comma inside a query string stays: `?ids=1,2`).
+_SEPARATORS = re.compile(
+    r"(?:,(?=\s|https?://|$))?[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+|,(?=https?://|$)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ A = "https://a.example.com"
         (R, f"<{A}/x.js>", Kind.FILE, [f"{A}/x.js"], False, None),
         (R, f"<{A}/x?a=1&amp;b=2|label>", Kind.FILE, [f"{A}/x?a=1&b=2"], False, None),
         (R, f"{A}/", Kind.FILE, [f"{A}/"], False, None),
+        (R, f"{A}/a,{A}/b,", Kind.FILE, [f"{A}/a", f"{A}/b"], False, None),
+        (R, f"{A}/q?ids=1,2 ,{A}/b", Kind.FILE, [f"{A}/q?ids=1,2", f"{A}/b"], False, None),
         (P, f"{A}/x.js area:Overseas", Kind.FILE, [f"{A}/x.js"], False, "overseas"),
     ],
 )

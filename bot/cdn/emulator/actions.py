@@ -14,9 +14,12 @@ LIST_TYPES = ("file", "directory", "preload", "regex", "IgnoreParams", "block", 
 LIST_STATUSES = ("Complete", "Refreshing", "Failed", "Pending")
 REFRESH_TYPES = {"file": "file", "directory": "directory", "regex": "regex"}
 REFRESH_TYPES["ignoreparams"] = "IgnoreParams"
+REFRESH_TYPES["exquery"] = "IgnoreParams"  # the SDK's docstring spells the 4th kind ExQuery
 # Most objects one RefreshObjectCaches or PushObjectCache call may carry, by task type.
 PER_REQUEST = {"file": 1000, "IgnoreParams": 1000, "directory": 100, "regex": 1, "preload": 100}
 MAX_IDS = 10
+MAX_PATH = 1024
+MAX_DOMAINS = 10  # distinct domains one write call may name
 
 Params = Mapping[str, str]
 Body = dict[str, Any]
@@ -75,7 +78,18 @@ def _time_window(params: Params, now: datetime) -> tuple[datetime, datetime]:
 def _checked_path(path: str) -> str:
     if not path.startswith(("http://", "https://")) or not host_of(path):
         raise ApiFault(400, "InvalidObjectPath.Malformed", "The specified ObjectPath is invalid.")
+    if len(path) > MAX_PATH:
+        raise ApiFault(
+            400, "InvalidObjectPath.ExceedsMaximum", f"An ObjectPath is over {MAX_PATH} characters."
+        )
     return path
+
+
+def _flag(params: Params, name: str) -> bool:
+    raw = (params.get(name) or "false").lower()
+    if raw not in ("true", "false"):
+        raise ApiFault(400, f"Invalid{name}.Malformed", f"The specified {name} is invalid.")
+    return raw == "true"
 
 
 def describe_refresh_tasks(ledger: Ledger, params: Params, now: datetime) -> Body:
@@ -156,6 +170,11 @@ def _submit(ledger: Ledger, paths: list[str], object_type: str, now: datetime, *
         )
     for path in paths:
         _checked_path(path)
+    if len({host_of(path) for path in paths}) > MAX_DOMAINS:
+        raise ApiFault(
+            400, "SingleRequest.OverLimit", f"At most {MAX_DOMAINS} domains per request."
+        )
+    for path in paths:
         if object_type == "directory" and not path.endswith("/"):
             raise ApiFault(
                 400, "InvalidObjectPath.Malformed", "A directory to refresh must end with '/'."
@@ -170,6 +189,7 @@ def refresh_object_caches(ledger: Ledger, params: Params, now: datetime) -> Body
     object_type = REFRESH_TYPES.get((params.get("ObjectType") or "File").lower())
     if object_type is None:
         raise ApiFault(400, "InvalidObjectType.Malformed", "The specified ObjectType is invalid.")
+    _flag(params, "Force")  # only re-fetches more eagerly; the emulated task is the same
     ids = _submit(ledger, paths, object_type, now, code="QuotaExceeded.Refresh")
     return {"RefreshTaskId": ids}
 
@@ -180,6 +200,7 @@ def push_object_cache(ledger: Ledger, params: Params, now: datetime) -> Body:
     area = params.get("Area")
     if area and area not in ("domestic", "overseas"):
         raise ApiFault(400, "InvalidArea", "Area must be domestic or overseas.")
+    _flag(params, "L2Preload")
     return {"PushTaskId": _submit(ledger, paths, "preload", now, code="QuotaExceeded.Preload")}
 
 

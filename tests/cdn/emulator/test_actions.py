@@ -225,10 +225,38 @@ def test_lookup_by_id():
             {"ObjectPath": "http://a.com/1", "Area": "moon"},
             "InvalidArea",
         ),
+        (
+            actions.push_object_cache,
+            {"ObjectPath": "http://a.com/" + "x" * 1020},
+            "InvalidObjectPath.ExceedsMaximum",
+        ),
+        (
+            actions.refresh_object_caches,
+            {"ObjectPath": "\n".join(f"http://d{n}.com/x" for n in range(11))},
+            "SingleRequest.OverLimit",
+        ),
+        (
+            actions.refresh_object_caches,
+            {"ObjectPath": "http://a.com/d/", "ObjectType": "Directory", "Force": "yes"},
+            "InvalidForce.Malformed",
+        ),
+        (
+            actions.push_object_cache,
+            {"ObjectPath": "http://a.com/1", "L2Preload": "maybe"},
+            "InvalidL2Preload.Malformed",
+        ),
     ],
 )
 def test_submit_validation(action, params, code):
     assert fault_of(action, Ledger(), params, NOW).code == code
+
+
+def test_ignore_params_answers_to_its_sdk_spelling_too():
+    ledger = Ledger()
+    for spelling in ("IgnoreParams", "ExQuery"):
+        params = {"ObjectPath": "http://a.com/p?x=1", "ObjectType": spelling, "Force": "true"}
+        actions.refresh_object_caches(ledger, params, NOW)
+    assert [task.object_type for task in ledger.visible(NOW)] == ["IgnoreParams"] * 2
 
 
 def test_submissions_split_lines_and_use_quota_reset_daily():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.filters import MAX_URL, did_you_mean
@@ -94,6 +95,35 @@ class Submission:
         if current:
             batches.append(current)
         return tuple(tuple(batch) for batch in batches)
+
+
+# How long a confirmation can be clicked: quotas and caches move on, so an old one is stale.
+CONFIRMATION_LIFETIME = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A submission shown to `user` in `channel` at `created_at`, waiting for one click."""
+
+    id: str
+    submission: Submission
+    user: str
+    channel: str
+    created_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        """Whether it is too old to act on."""
+        return now - self.created_at > CONFIRMATION_LIFETIME
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a click on a confirmation found: `granted` to this click alone, or who used it."""
+
+    confirmation: Confirmation | None
+    granted: bool
+    used_by: str | None = None
+    used_at: datetime | None = None
 
 
 def parse_submission(action: Action, text: str) -> Submission:

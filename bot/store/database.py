@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.core.audit import AuditEntry
+from bot.core.submission import Action, Claim, Confirmation, Kind, Submission
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
 from bot.errors import ConfigurationError
@@ -69,6 +70,23 @@ MIGRATIONS = [
     # The trail is kept by age: pruning asks for the oldest rows on every write.
     """
     CREATE INDEX audit_by_time ON audit (at);
+    """,
+    # A write waits here for its one click; `used_*` says who spent it.
+    """
+    CREATE TABLE confirmation (
+        id          TEXT PRIMARY KEY,
+        user_id     TEXT NOT NULL,
+        channel_id  TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        force       INTEGER NOT NULL,
+        area        TEXT,
+        paths       TEXT NOT NULL,          -- one per line
+        created_at  TEXT NOT NULL,
+        used_by     TEXT,
+        used_at     TEXT
+    );
+    CREATE INDEX confirmation_by_time ON confirmation (created_at);
     """,
 ]
 
@@ -322,6 +340,49 @@ class Store:
 
         return await self._run(work)
 
+    # -- confirmations of writes ------------------------------------------------------------
+
+    async def save_confirmation(self, confirmation: Confirmation) -> None:
+        """Keep a confirmation until it is clicked (or forgotten)."""
+        wanted = confirmation.submission
+        await self._execute(
+            "INSERT INTO confirmation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+            (
+                confirmation.id, confirmation.user, confirmation.channel, wanted.action.value,
+                wanted.kind.value, int(wanted.force), wanted.area, "\n".join(wanted.paths),
+                _text(confirmation.created_at),
+            ),
+        )  # fmt: skip
+
+    async def claim_confirmation(self, confirmation_id: str, *, user: str, at: datetime) -> Claim:
+        """Spend a confirmation for `user`: granted to exactly one claim, however many clicks
+        arrive at once, in this process or another on the same database."""
+
+        def work(db: sqlite3.Connection) -> Claim:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                row = db.execute(
+                    "SELECT id, user_id, channel_id, action, kind, force, area, paths, "
+                    "created_at, used_by, used_at FROM confirmation WHERE id=?",
+                    (confirmation_id,),
+                ).fetchone()
+                if row is None:
+                    return Claim(None, granted=False)
+                confirmation = _confirmation(row)
+                if row[9] is not None:
+                    return Claim(confirmation, False, str(row[9]), _moment(str(row[10])))
+                db.execute(
+                    "UPDATE confirmation SET used_by=?, used_at=? WHERE id=?",
+                    (user, _text(at), confirmation_id),
+                ).close()
+                return Claim(confirmation, granted=True, used_by=user, used_at=at)
+
+        return await self._run(work)
+
+    async def forget_confirmations_before(self, moment: datetime) -> None:
+        """Drop confirmations made before `moment` (long past clicking)."""
+        await self._execute("DELETE FROM confirmation WHERE created_at < ?", (_text(moment),))
+
     # -- the watcher's mark -----------------------------------------------------------------
 
     async def high_water(self) -> datetime | None:
@@ -344,6 +405,18 @@ def _key(
     channel_id: str, domain: str | None, object_type: ObjectType | None
 ) -> tuple[str, str, str]:
     return channel_id, domain or "", object_type.value if object_type else ""
+
+
+def _confirmation(row: tuple[object, ...]) -> Confirmation:
+    key, user, channel, action, kind, force, area, paths, created_at = row[:9]
+    submission = Submission(
+        Action(str(action)),
+        Kind(str(kind)),
+        tuple(str(paths).split("\n")),
+        force=bool(force),
+        area=str(area) if area is not None else None,
+    )
+    return Confirmation(str(key), submission, str(user), str(channel), _moment(str(created_at)))
 
 
 def _audit_entry(row: tuple[object, ...]) -> AuditEntry:

@@ -8,7 +8,6 @@ Everything it keeps is bounded: the newest messages, events and response_urls on
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import itertools
 import json
@@ -20,14 +19,15 @@ from dataclasses import asdict, dataclass, field
 from html import escape
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 
 from bot.playground.guard import Guard
+from bot.slack import wire
 
 USER_ID, USER_NAME, TEAM_ID, BOT_USER = "U0PLAYER1", "you", "T0PLAYGND", "U0CDNBOT1"
+APP_ID = "A0PLAYGND"
 STATIC = {"app.js": "application/javascript", "style.css": "text/css"}
 LONG_POLL_SECONDS = 25
 # What a long session may leave behind: the page shows the newest, older ones go.
@@ -76,12 +76,6 @@ class Hook:
 
 def _entities(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def sign(body: bytes, secret: str, stamp: int) -> str:
-    """Slack's request signature: v0= + hex HMAC-SHA256 of `v0:{timestamp}:{body}`."""
-    base = b"v0:" + str(stamp).encode() + b":" + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 class Playground:
@@ -226,20 +220,13 @@ class Playground:
                 await self._add(channel, "you", text)
             return web.json_response({"status": 200})
         await self._add(channel, "you", text, ephemeral=True)
-        body = urlencode(
-            {
-                "command": "/cdn",
-                # Slack sends &, < and > as HTML entities whatever should_escape says.
-                "text": _entities(text[len("/cdn") :].strip()),
-                "user_id": USER_ID,
-                "user_name": USER_NAME,
-                "channel_id": channel,
-                "channel_name": self.channels[channel].name,
-                "team_id": TEAM_ID,
-                "response_url": self._new_hook(channel, None),
-                "trigger_id": f"{time.time():.0f}.playground",
-            }
-        ).encode()
+        body = wire.command_body(
+            self._sender(channel),
+            # Slack sends &, < and > as HTML entities whatever should_escape says.
+            _entities(text[len("/cdn") :].strip()),
+            response_url=self._new_hook(channel, None),
+            trigger_id=f"{time.time():.0f}.playground",
+        )
         return web.json_response({"status": await self._to_bot(body)})
 
     async def _action(self, request: web.Request) -> web.Response:
@@ -252,25 +239,27 @@ class Playground:
             for key in ("action_id", "block_id", "type", "value", "selected_option")
             if key in form
         }
-        action["action_ts"] = f"{time.time():.6f}"
-        payload = {
-            "type": "block_actions",
-            "user": {"id": USER_ID, "username": USER_NAME, "team_id": TEAM_ID},
-            "team": {"id": TEAM_ID, "domain": "playground"},
-            "channel": {"id": message.channel, "name": self.channels[message.channel].name},
-            "container": {
-                "type": "message",
-                "message_ts": message.ts,
-                "channel_id": message.channel,
-                "is_ephemeral": message.ephemeral,
-            },
-            "trigger_id": f"{time.time():.0f}.playground",
-            "response_url": self._new_hook(message.channel, message.id),
-            "actions": [action],
-            "api_app_id": "A0PLAYGND",
-        }
-        body = urlencode({"payload": json.dumps(payload)}).encode()
+        body = wire.block_actions_body(
+            self._sender(message.channel),
+            action,
+            response_url=self._new_hook(message.channel, message.id),
+            trigger_id=f"{time.time():.0f}.playground",
+            action_ts=f"{time.time():.6f}",
+            message_ts=message.ts,
+            ephemeral=message.ephemeral,
+        )
         return web.json_response({"status": await self._to_bot(body)})
+
+    def _sender(self, channel: str) -> wire.Sender:
+        return wire.Sender(
+            user_id=USER_ID,
+            user_name=USER_NAME,
+            team_id=TEAM_ID,
+            team_domain="playground",
+            channel_id=channel,
+            channel_name=self.channels[channel].name,
+            app_id=APP_ID,
+        )
 
     def _new_hook(self, channel: str, origin: int | None) -> str:
         now = self._clock()
@@ -286,12 +275,7 @@ class Playground:
         """Deliver a request to the bot's /slack/events exactly as Slack would: signed."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        stamp = int(time.time())
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": str(stamp),
-            "X-Slack-Signature": sign(body, self._secret, stamp),
-        }
+        headers = wire.signed_headers(body, secret=self._secret, timestamp=int(time.time()))
         async with self._http.post(
             f"{self.base_url}/slack/events", data=body, headers=headers
         ) as answer:

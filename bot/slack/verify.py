@@ -7,7 +7,6 @@ with the app-level token.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import time
@@ -15,6 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+
+from bot.slack import wire
 
 # Slack's largest genuine bodies are interactions that carry someone's whole message (a message
 # shortcut): up to 40,000 characters of text, repeated in its rich_text blocks, and percent-encoded
@@ -33,7 +34,7 @@ class Verifier:
     """Checks that Slack signed a body with our signing secret within MAX_SKEW of `clock()`."""
 
     def __init__(self, secret: str, *, clock: Callable[[], float] = time.time) -> None:
-        self._key = secret.encode()
+        self._secret = secret
         self._clock = clock
 
     def problem(self, body: bytes, *, timestamp: str | None, signature: str | None) -> str | None:
@@ -45,8 +46,7 @@ class Verifier:
         # The format is public; checking it first keeps compare_digest on ASCII strings.
         if not signature or not _SIGNATURE.fullmatch(signature):
             return "missing or malformed X-Slack-Signature"
-        base = b"v0:" + timestamp.encode() + b":" + body
-        expected = "v0=" + hmac.new(self._key, base, hashlib.sha256).hexdigest()
+        expected = wire.signature(body, secret=self._secret, timestamp=timestamp)
         if not hmac.compare_digest(expected, signature):
             return "invalid X-Slack-Signature"
         return None

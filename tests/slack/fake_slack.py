@@ -6,32 +6,27 @@ Everything it receives is recorded; tests wait on conditions, never on the clock
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
+
+from bot.slack import wire
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
+TRIGGER_ID = "1.2.3"
 
 
 def signed_headers(body: bytes, *, secret: str = SIGNING_SECRET, at: float | None = None):
     """The headers Slack adds to a request it sends to the app."""
-    stamp = str(int(time.time() if at is None else at))
-    base = b"v0:" + stamp.encode() + b":" + body
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    return wire.signed_headers(
+        body, secret=secret, timestamp=int(time.time() if at is None else at)
+    )
 
 
 class FakeSlack:
@@ -223,34 +218,28 @@ class FakeSlack:
 
 def slash_command(text: str, *, response_url: str, user: str = "U0ANA1234") -> bytes:
     """The form body Slack sends for `/cdn <text>`."""
-    return urlencode(
-        {
-            "command": "/cdn",
-            "text": text,
-            "user_id": user,
-            "user_name": "ana",
-            "channel_id": "C1",
-            "channel_name": "ops",
-            "team_id": "T1",
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-            "token": "legacy",
-        }
-    ).encode()
+    return wire.command_body(_sender(user), text, response_url=response_url, trigger_id=TRIGGER_ID)
 
 
 def button_click(action: dict[str, Any], *, response_url: str, user: str = "U0ANA1234") -> bytes:
     """The form body Slack sends when someone clicks `action` on an ephemeral message."""
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "username": "ana", "team_id": "T1"},
-        "team": {"id": "T1", "domain": "example"},
-        "channel": {"id": "C1", "name": "ops"},
-        "container": {"type": "message", "is_ephemeral": True, "channel_id": "C1"},
-        "trigger_id": "1.2.3",
-        "response_url": response_url,
-        "actions": [{**action, "block_id": "b1", "action_ts": f"{time.time():.6f}"}],
-        "api_app_id": "A1",
-        "token": "legacy",
-    }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return wire.block_actions_body(
+        _sender(user),
+        {**action, "block_id": "b1"},
+        response_url=response_url,
+        trigger_id=TRIGGER_ID,
+        action_ts=f"{time.time():.6f}",
+    )
+
+
+def _sender(user: str) -> wire.Sender:
+    return wire.Sender(
+        user_id=user,
+        user_name="ana",
+        team_id="T1",
+        team_domain="example",
+        channel_id="C1",
+        channel_name="ops",
+        app_id="A1",
+        token="legacy",
+    )

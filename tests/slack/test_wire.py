@@ -1,0 +1,94 @@
+"""The wire the playground and the test stand-in speak: read back by Slack's own SDK and Bolt,
+and by our verifier and payload checks, so neither side can drift from Slack alone."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+import pytest
+from slack_bolt.request import internals, payload_utils
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from bot.slack import wire
+from bot.slack.payloads import check_body
+from bot.slack.verify import Verifier
+
+NOW = 1_800_000_000
+SENDER = wire.Sender(
+    user_id="U0ANA1234",
+    user_name="ana",
+    team_id="T1",
+    team_domain="example",
+    channel_id="C1",
+    channel_name="ops",
+    app_id="A1",
+)
+HOOK = "https://hooks.slack.com/commands/T1/1/x"
+
+
+class Fixed(Clock):
+    def now(self) -> float:
+        return NOW
+
+
+@pytest.mark.parametrize("body", [b"", b"command=%2Fcdn&text=failed", "ü &=%".encode()])
+def test_signed_headers_pass_slack_sdk_and_our_verifier(body):
+    headers = wire.signed_headers(body, secret="s3cret", timestamp=NOW)
+    stamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    theirs = SignatureVerifier("s3cret", clock=Fixed())
+    assert theirs.is_valid(body, stamp, signature)
+    ours = Verifier("s3cret", clock=lambda: NOW)
+    assert ours.problem(body, timestamp=stamp, signature=signature) is None
+    assert ours.problem(body + b"x", timestamp=stamp, signature=signature) is not None
+    other = wire.signed_headers(body, secret="another", timestamp=NOW)["X-Slack-Signature"]
+    assert not theirs.is_valid(body, stamp, other)
+
+
+def test_command_body_is_a_slash_command_to_bolt():
+    body = wire.command_body(SENDER, "failed a&b", response_url=HOOK, trigger_id="1.2.3")
+    check_body(body.decode(), content_type=wire.FORM)
+    parsed = internals.parse_body(body.decode(), wire.FORM)
+    assert payload_utils.is_slash_command(parsed)
+    assert parsed["command"] == "/cdn"
+    assert parsed["text"] == "failed a&b"
+    assert parsed["response_url"] == HOOK
+    assert internals.extract_user_id(parsed) == "U0ANA1234"
+    assert internals.extract_channel_id(parsed) == "C1"
+    assert internals.extract_team_id(parsed) == "T1"
+    assert "token" not in parsed
+
+
+def test_block_actions_body_is_a_button_click_to_bolt():
+    action = {"action_id": "next", "block_id": "b1", "type": "button", "value": "q"}
+    body = wire.block_actions_body(
+        SENDER, action, response_url=HOOK, trigger_id="1.2.3", action_ts="1.5", message_ts="9.1"
+    )
+    check_body(body.decode(), content_type=wire.FORM)
+    parsed = internals.parse_body(body.decode(), wire.FORM)
+    assert payload_utils.is_block_actions(parsed)
+    assert parsed["actions"] == [{**action, "action_ts": "1.5"}]
+    assert parsed["container"] == {
+        "type": "message",
+        "channel_id": "C1",
+        "message_ts": "9.1",
+        "is_ephemeral": True,
+    }
+    assert internals.extract_user_id(parsed) == "U0ANA1234"
+    assert internals.extract_channel_id(parsed) == "C1"
+    assert parsed["api_app_id"] == "A1"
+
+
+def test_the_legacy_token_rides_along_only_when_given():
+    sender = wire.Sender(**{**SENDER.__dict__, "token": "legacy"})
+    command = dict(
+        parse_qsl(wire.command_body(sender, "", response_url="", trigger_id="t").decode())
+    )
+    click = wire.block_actions_body(
+        sender, {"action_id": "a"}, response_url="", trigger_id="t", action_ts="1", ephemeral=False
+    )
+    payload = json.loads(dict(parse_qsl(click.decode()))["payload"])
+    assert command["token"] == payload["token"] == "legacy"
+    assert "message_ts" not in payload["container"]
+    assert payload["container"]["is_ephemeral"] is False

@@ -21,6 +21,10 @@ filters (key:value or key=value, any order):
   status:complete|refreshing|failed|pending
   since:2h / until:30m (also today, yesterday, 2026-11-27, 2026-11-27T10:00Z)
   page:2  size:50  rg:rg-acfmyuji4b6r4
+also spelled: task: taskid: ids: for id:, path: objectpath: for url:,
+  host: domainname: for domain:, kind: objecttype: for type:, state: for status:,
+  from: start: after: for since:, to: end: before: for until:,
+  pagesize: limit: for size:, resourcegroup: resourcegroupid: for rg:
 bare words work too: a task ID, a URL, a domain, a status or a type word."""
 
 

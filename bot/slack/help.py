@@ -27,6 +27,11 @@ TOPICS: dict[str, tuple[str, str]] = {
         ":label: Filters",
         "`id:` `url:` `domain:` `type:` `status:` `since:` `until:` `page:` `size:` `rg:` — "
         "as `key:value` or `key=value`, in any order and any case.\n"
+        "*Also spelled:* `task:` `taskid:` `ids:` for `id:` · `path:` `objectpath:` for `url:` · "
+        "`host:` `domainname:` for `domain:` · `kind:` `objecttype:` for `type:` · "
+        "`state:` for `status:` · `from:` `start:` `after:` for `since:` · "
+        "`to:` `end:` `before:` for `until:` · `pagesize:` `limit:` for `size:` · "
+        "`resourcegroup:` `resourcegroupid:` for `rg:`\n"
         "*type:* `file` `directory` (`dir`) `preload` (`prefetch`) `regex` `ignoreparams` "
         "`block` `unblock`\n"
         "*status:* `complete` (`done`) `refreshing` (`running`) `failed` `pending`\n"

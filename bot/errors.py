@@ -3,6 +3,7 @@
 BotError
 ├── UserInputError
 │   ├── InvalidQuery            a filter the user typed cannot become a valid query
+│   ├── NotAllowed              the access policy does not let this person do that here
 │   ├── QueryTooDeep            a merged page lies deeper than the bot reads without `type:`
 │   ├── QueryTooCostly          answering would take more upstream calls than one command may
 │   └── TooManyInFlight         this person already has as many commands running as allowed
@@ -109,7 +110,20 @@ class UpstreamError(BotError):
 
 
 class Throttled(UpstreamError):
-    """The API kept answering with a throttling code after every retry."""
+    """The API kept answering with a throttling code after every retry; `retry_after` is the
+    pause in seconds its last answer asked for (`x-acs-retry-after`), None when it named none."""
+
+    def __init__(
+        self,
+        action: str,
+        *,
+        code: str = "",
+        request_id: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(action, code=code, request_id=request_id, status=status)
+        self.retry_after = retry_after
 
 
 class UpstreamUnavailable(UpstreamError):

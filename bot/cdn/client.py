@@ -6,14 +6,14 @@ This is the edge where HTTP and API failures become `bot.errors`; nothing from h
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -21,8 +21,7 @@ from bot.cdn import responses, signing
 from bot.cdn.credentials import Credentials
 from bot.cdn.limiter import Priority, RateLimiter
 from bot.cdn.transport import AiohttpTransport
-from bot.core.plan import IDS_PER_LOOKUP
-from bot.core.tasks import RefreshQuota, Submission, TaskListRequest, TaskPage, format_api_time
+from bot.core.tasks import IDS_PER_LOOKUP, RefreshQuota, Submission, TaskListRequest, TaskPage
 from bot.errors import (
     CredentialsRejected,
     MalformedResponse,
@@ -36,21 +35,40 @@ from bot.errors import (
     UpstreamUnreachable,
 )
 
-API_VERSION = "2018-05-10"
-FORM = "application/x-www-form-urlencoded"
-
-_THROTTLING = {"Throttling", "TooManyRequests"}
-_UNAVAILABLE = {"ServiceUnavailable", "InternalError", "InternalError.Unknown"}
-_CREDENTIALS = {
-    "SignatureDoesNotMatch",
-    "IncompleteSignature",
-    "InvalidTimeStamp.Expired",
-    "SignatureNonceUsed",
-    "MissingSecurityToken",
+# API codes by their exact spelling, else by their family (the part before the first dot);
+# any other code is a server failure from a 5xx answer, else a refusal of our parameters.
+_BY_CODE: dict[str, type[UpstreamError]] = {
+    "TooManyRequests": Throttled,
+    "ServiceUnavailable": UpstreamUnavailable,
+    "InternalError": UpstreamUnavailable,
+    "InternalError.Unknown": UpstreamUnavailable,
+    "SignatureDoesNotMatch": CredentialsRejected,
+    "IncompleteSignature": CredentialsRejected,
+    "SignatureNonceUsed": CredentialsRejected,
+    "MissingSecurityToken": CredentialsRejected,
+    "NoPermission": PermissionDenied,
+    "OperationDenied": PermissionDenied,
+    "SingleRequest.OverLimit": QuotaExceeded,
+    "PreloadQueueFull": QuotaExceeded,
 }
-_PERMISSION = {"NoPermission", "OperationDenied", "Forbidden"}
-_QUOTA = {"SingleRequest.OverLimit", "PreloadQueueFull"}
-# Writes are retried only where the API certainly did not act on them.
+_BY_FAMILY: dict[str, type[UpstreamError]] = {
+    "Throttling": Throttled,
+    "InvalidAccessKeyId": CredentialsRejected,
+    "InvalidSecurityToken": CredentialsRejected,
+    "InvalidTimeStamp": CredentialsRejected,
+    "Forbidden": PermissionDenied,
+    "QuotaExceeded": QuotaExceeded,
+    "QuotaPerMinuteExceeded": QuotaExceeded,
+}
+# Retried for every action: the API never acted on these (refused them first, or never got them).
+_ALWAYS_RETRIED = {Throttled}
+_ALWAYS_RETRIED_CODES = {
+    (UpstreamUnavailable, "ServiceUnavailable"),
+    (CredentialsRejected, "SignatureNonceUsed"),
+    (UpstreamUnreachable, "ConnectError"),
+}
+# Retried for reads only: a write may have been carried out before its answer was lost.
+_RETRIED_READS = {UpstreamUnavailable, UpstreamUnreachable, UpstreamTimeout, MalformedResponse}
 _WRITES = {"RefreshObjectCaches", "PushObjectCache"}
 
 
@@ -68,28 +86,36 @@ class RetryPolicy:
         return min(self.max_delay, ceiling) * draw
 
 
+@contextmanager
+def _transport_errors(action: str) -> Iterator[None]:
+    """httpx's failures to get an answer as bot.errors, httpx's exception kept as the cause."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(action, code=type(exc).__name__) from exc
+    except httpx.HTTPError as exc:
+        raise UpstreamUnreachable(action, code=type(exc).__name__) from exc
+
+
+def _json(action: str, response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = json.loads(response.content)
+    except ValueError as exc:
+        raise MalformedResponse(action, code="InvalidJson", status=response.status_code) from exc
+    if not isinstance(body, dict):
+        raise MalformedResponse(action, code="NotAnObject", status=response.status_code)
+    return body
+
+
 def _error_class(code: str, status: int) -> type[UpstreamError]:
-    family = code.split(".", 1)[0]
-    if code in _THROTTLING or family == "Throttling":
-        return Throttled
-    if code in _UNAVAILABLE:
-        return UpstreamUnavailable
-    if code in _CREDENTIALS or family in (
-        "InvalidAccessKeyId",
-        "InvalidSecurityToken",
-        "InvalidTimeStamp",
-    ):
-        return CredentialsRejected
-    if code in _PERMISSION or family == "Forbidden":
-        return PermissionDenied
-    if code in _QUOTA or family in ("QuotaExceeded", "QuotaPerMinuteExceeded"):
-        return QuotaExceeded
-    if status >= 500:
-        return UpstreamUnavailable
-    return RequestRejected
+    kind = _BY_CODE.get(code) or _BY_FAMILY.get(code.split(".", 1)[0])
+    if kind is not None:
+        return kind
+    return UpstreamUnavailable if status >= 500 else RequestRejected
 
 
-def _error_for(action: str, code: str, status: int, body: Mapping[str, Any]) -> UpstreamError:
+def _api_error(action: str, response: httpx.Response, body: Mapping[str, Any]) -> UpstreamError:
+    code, status = str(body.get("Code", "")), response.status_code
     request_id = str(body.get("RequestId", ""))
     kind = _error_class(code, status)
     if kind is RequestRejected:
@@ -97,25 +123,26 @@ def _error_for(action: str, code: str, status: int, body: Mapping[str, Any]) -> 
         return RequestRejected(
             action, code=code, message=message, request_id=request_id, status=status
         )
+    if kind is Throttled:
+        retry_after = _retry_after(response.headers.get("x-acs-retry-after"))
+        return Throttled(
+            action, code=code, request_id=request_id, status=status, retry_after=retry_after
+        )
     return kind(action, code=code, request_id=request_id, status=status)
 
 
-def _retryable(error: UpstreamError, action: str) -> bool:
-    if isinstance(error, Throttled) or error.code in ("ServiceUnavailable", "SignatureNonceUsed"):
-        return True
-    if isinstance(error, UpstreamUnreachable) and error.code == "ConnectError":
-        return True
-    if action in _WRITES:
-        return False
-    return isinstance(error, UpstreamUnavailable | UpstreamUnreachable | MalformedResponse)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("x-acs-retry-after")
+def _retry_after(milliseconds: str | None) -> float | None:
     try:
-        return max(0.0, float(raw) / 1000) if raw is not None else None
+        return max(0.0, float(milliseconds) / 1000) if milliseconds is not None else None
     except ValueError:
         return None
+
+
+def _retryable(error: UpstreamError, action: str) -> bool:
+    kind = type(error)
+    if kind in _ALWAYS_RETRIED or (kind, error.code) in _ALWAYS_RETRIED_CODES:
+        return True
+    return action not in _WRITES and kind in _RETRIED_READS
 
 
 class CdnClient:
@@ -127,7 +154,7 @@ class CdnClient:
         endpoint: str,
         credentials: Credentials,
         limiter: RateLimiter,
-        signature_version: Literal["v3", "v1"] = "v3",
+        signature_version: signing.SignatureVersion = "v3",
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         retry: RetryPolicy = RetryPolicy(),
@@ -135,7 +162,8 @@ class CdnClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._base = httpx.URL(endpoint.rstrip("/") + "/")
+        # httpx's spelling of the base URL (host lower-cased, default port dropped): V3 signs it.
+        self._endpoint = str(httpx.URL(endpoint.rstrip("/") + "/"))
         self._credentials = credentials
         self._limiter = limiter
         self._signature_version = signature_version
@@ -239,134 +267,41 @@ class CdnClient:
         attempt = 0
         while True:
             await self._limiter.acquire(action, priority, caller=caller)
-            retry_after: float | None = None
             try:
-                response = await self._send(self._signed_request(action, params, form or {}))
-            except httpx.TimeoutException as exc:
-                error: UpstreamError = UpstreamTimeout(action, code=type(exc).__name__)
-                error.__cause__ = exc
-            except httpx.HTTPError as exc:
-                error = UpstreamUnreachable(action, code=type(exc).__name__)
-                error.__cause__ = exc
-            else:
-                body = self._json(action, response)
-                if isinstance(body, UpstreamError):
-                    error = body
-                elif response.is_success and "Code" not in body:
-                    return body
-                else:
-                    code = str(body.get("Code", ""))
-                    error = _error_for(action, code, response.status_code, body)
-                    retry_after = _retry_after(response)
-            if isinstance(error, Throttled):
-                self._limiter.throttled(action)
-            if attempt >= self._retry.max_retries or not _retryable(error, action):
-                raise error
-            delay = self._retry.delay(attempt, draw=random.random())
-            await self._sleep(max(delay, retry_after or 0.0))
+                return await self._attempt(action, params, form=form or {})
+            except UpstreamError as error:
+                retry_after = 0.0
+                if isinstance(error, Throttled):
+                    self._limiter.throttled(action)
+                    retry_after = error.retry_after or 0.0
+                if attempt >= self._retry.max_retries or not _retryable(error, action):
+                    raise
+                delay = self._retry.delay(attempt, draw=random.random())
+                await self._sleep(max(delay, retry_after))
             attempt += 1
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _attempt(
+        self, action: str, params: Mapping[str, str], *, form: Mapping[str, str]
+    ) -> dict[str, Any]:
+        method, url, headers, content = signing.signed_request(
+            action,
+            params,
+            form=form,
+            credentials=self._credentials,
+            endpoint=self._endpoint,
+            version=self._signature_version,
+            now=self._now(),
+            nonce=uuid.uuid4().hex,
+        )
+        request = httpx.Request(method, url, headers=headers, content=content)
         request.extensions["timeout"] = self._timeouts
-        response = await self._transport.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
-
-    @staticmethod
-    def _json(action: str, response: httpx.Response) -> dict[str, Any] | MalformedResponse:
-        try:
-            body = json.loads(response.content)
-        except ValueError as exc:
-            error = MalformedResponse(action, code="InvalidJson", status=response.status_code)
-            error.__cause__ = exc
-            return error
-        if not isinstance(body, dict):
-            return MalformedResponse(action, code="NotAnObject", status=response.status_code)
-        return body
-
-    def _signed_request(
-        self, action: str, params: Mapping[str, str], form: Mapping[str, str]
-    ) -> httpx.Request:
-        # A fresh nonce and timestamp for every attempt: the API refuses a nonce it has seen.
-        nonce = uuid.uuid4().hex
-        timestamp = format_api_time(self._now())
-        body = _encode_query(form)
-        headers = {"content-type": FORM} if body else {}
-        if self._signature_version == "v1":
-            query = self._v1_query(action, params, form, nonce=nonce, timestamp=timestamp)
-        else:
-            query = _encode_query(params)
-            headers |= self._v3_headers(action, params, body, nonce=nonce, timestamp=timestamp)
-        url = self._base.copy_with(query=query or None)
-        return httpx.Request("POST", url, headers=headers, content=body)
-
-    def _v1_query(
-        self,
-        action: str,
-        params: Mapping[str, str],
-        form: Mapping[str, str],
-        *,
-        nonce: str,
-        timestamp: str,
-    ) -> bytes:
-        query = {
-            **params,
-            "Action": action,
-            "Version": API_VERSION,
-            "Format": "JSON",
-            "AccessKeyId": self._credentials.access_key_id,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "SignatureNonce": nonce,
-            "Timestamp": timestamp,
-        }
-        if self._credentials.security_token:
-            query["SecurityToken"] = self._credentials.security_token
-        # V1 signs every parameter, wherever it travels (query string or form body).
-        signature = signing.v1_signature(
-            {**query, **form}, method="POST", secret=self._credentials.access_key_secret
-        )
-        return _encode_query({**query, "Signature": signature})
-
-    def _v3_headers(
-        self,
-        action: str,
-        params: Mapping[str, str],
-        body: bytes,
-        *,
-        nonce: str,
-        timestamp: str,
-    ) -> dict[str, str]:
-        payload_sha256 = hashlib.sha256(body).hexdigest()
-        headers = {
-            "host": self._base.netloc.decode("ascii"),
-            "x-acs-action": action,
-            "x-acs-version": API_VERSION,
-            "x-acs-date": timestamp,
-            "x-acs-signature-nonce": nonce,
-            "x-acs-content-sha256": payload_sha256,
-        }
-        if self._credentials.security_token:
-            headers["x-acs-accesskey-id"] = self._credentials.access_key_id
-            headers["x-acs-security-token"] = self._credentials.security_token
-        headers["authorization"] = signing.v3_authorization(
-            method="POST",
-            path="/",
-            query=params,
-            headers=headers,
-            payload_sha256=payload_sha256,
-            access_key_id=self._credentials.access_key_id,
-            secret=self._credentials.access_key_secret,
-        )
-        headers["accept"] = "application/json"
-        return headers
-
-
-def _encode_query(params: Mapping[str, str]) -> bytes:
-    return "&".join(
-        f"{signing.percent_encode(name)}={signing.percent_encode(value)}"
-        for name, value in sorted(params.items())
-    ).encode("ascii")
+        with _transport_errors(action):
+            response = await self._transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        body = _json(action, response)
+        if response.is_success and "Code" not in body:
+            return body
+        raise _api_error(action, response, body)

@@ -49,11 +49,10 @@ def _task_items(tasks: object) -> list[Mapping[str, Any]]:
     return tasks
 
 
-def _malformed(action: str, body: Mapping[str, Any], exc: Exception) -> MalformedResponse:
-    request_id = str(body.get("RequestId", ""))
-    error = MalformedResponse(action, code="MalformedBody", request_id=request_id)
-    error.__cause__ = exc
-    return error
+def _malformed(action: str, body: Mapping[str, Any]) -> MalformedResponse:
+    return MalformedResponse(
+        action, code="MalformedBody", request_id=str(body.get("RequestId", ""))
+    )
 
 
 def task_page(action: str, body: Mapping[str, Any], *, page_size: int | None = None) -> TaskPage:
@@ -69,7 +68,7 @@ def task_page(action: str, body: Mapping[str, Any], *, page_size: int | None = N
             request_ids=(str(body.get("RequestId", "")),),
         )
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
-        raise _malformed(action, body, exc) from exc
+        raise _malformed(action, body) from exc
 
 
 def submission(action: str, body: Mapping[str, Any], *, id_field: str) -> Submission:
@@ -81,7 +80,7 @@ def submission(action: str, body: Mapping[str, Any], *, id_field: str) -> Submis
             request_id=str(body.get("RequestId", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise _malformed(action, body, exc) from exc
+        raise _malformed(action, body) from exc
 
 
 _QUOTA_FIELDS = {
@@ -107,4 +106,4 @@ def refresh_quota(action: str, body: Mapping[str, Any]) -> RefreshQuota:
                 values[f"{ours}_{suffix}"] = int(str(raw))
         return RefreshQuota(**values)
     except (TypeError, ValueError, ValidationError) as exc:
-        raise _malformed(action, body, exc) from exc
+        raise _malformed(action, body) from exc

@@ -1,6 +1,6 @@
-"""Request signatures for the Alibaba Cloud RPC API: V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256).
-
-Pure functions over strings; the client uses them to sign and the emulator to verify.
+"""Request signatures for the Alibaba Cloud RPC API: V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256),
+and the signed request they assemble. Pure functions over strings; the client uses them to sign
+and the emulator to verify.
 """
 
 from __future__ import annotations
@@ -9,8 +9,15 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from urllib.parse import quote
+from datetime import datetime
+from typing import Literal
+from urllib.parse import quote, urlsplit
 
+from bot.cdn.credentials import Credentials
+from bot.core.tasks import format_api_time
+
+API_VERSION = "2018-05-10"
+FORM = "application/x-www-form-urlencoded"
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -121,3 +128,107 @@ def parse_v3_authorization(value: str) -> tuple[str, list[str], str] | None:
     if not credential or not signature:
         return None
     return credential, [name for name in signed.split(";") if name], signature
+
+
+SignatureVersion = Literal["v3", "v1"]
+
+
+def encode_query(params: Mapping[str, str]) -> str:
+    """Sorted `name=value` pairs, both percent-encoded: a query string or a form body."""
+    return "&".join(
+        f"{percent_encode(name)}={percent_encode(value)}" for name, value in sorted(params.items())
+    )
+
+
+def signed_request(
+    action: str,
+    params: Mapping[str, str],
+    *,
+    form: Mapping[str, str],
+    credentials: Credentials,
+    endpoint: str,
+    version: SignatureVersion,
+    now: datetime,
+    nonce: str,
+) -> tuple[str, str, dict[str, str], bytes]:
+    """(method, URL, headers, body) of one call of `action` to `endpoint` (a base URL ending
+    in `/`): `params` in the query string, `form` in the body, signed as `version` at `now`.
+
+    `nonce` must be fresh for every attempt: the API refuses a nonce it has seen.
+    """
+    timestamp = format_api_time(now)
+    body = encode_query(form).encode("ascii")
+    headers = {"content-type": FORM} if body else {}
+    if version == "v1":
+        common = _v1_common(action, credentials, nonce=nonce, timestamp=timestamp)
+        # V1 signs every parameter, wherever it travels (query string or form body).
+        signature = v1_signature(
+            {**params, **common, **form}, method="POST", secret=credentials.access_key_secret
+        )
+        query = encode_query({**params, **common, "Signature": signature})
+    else:
+        query = encode_query(params)
+        host = urlsplit(endpoint).netloc
+        headers |= _v3_headers(
+            action,
+            params,
+            body=body,
+            credentials=credentials,
+            host=host,
+            nonce=nonce,
+            timestamp=timestamp,
+        )
+    return "POST", f"{endpoint}?{query}" if query else endpoint, headers, body
+
+
+def _v1_common(
+    action: str, credentials: Credentials, *, nonce: str, timestamp: str
+) -> dict[str, str]:
+    common = {
+        "Action": action,
+        "Version": API_VERSION,
+        "Format": "JSON",
+        "AccessKeyId": credentials.access_key_id,
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce,
+        "Timestamp": timestamp,
+    }
+    if credentials.security_token:
+        common["SecurityToken"] = credentials.security_token
+    return common
+
+
+def _v3_headers(
+    action: str,
+    params: Mapping[str, str],
+    *,
+    body: bytes,
+    credentials: Credentials,
+    host: str,
+    nonce: str,
+    timestamp: str,
+) -> dict[str, str]:
+    payload_sha256 = hashlib.sha256(body).hexdigest()
+    headers = {
+        "host": host,
+        "x-acs-action": action,
+        "x-acs-version": API_VERSION,
+        "x-acs-date": timestamp,
+        "x-acs-signature-nonce": nonce,
+        "x-acs-content-sha256": payload_sha256,
+    }
+    if credentials.security_token:
+        headers["x-acs-accesskey-id"] = credentials.access_key_id
+        headers["x-acs-security-token"] = credentials.security_token
+    headers["authorization"] = v3_authorization(
+        method="POST",
+        path="/",
+        query=params,
+        headers=headers,
+        payload_sha256=payload_sha256,
+        access_key_id=credentials.access_key_id,
+        secret=credentials.access_key_secret,
+    )
+    headers["accept"] = "application/json"
+    return headers

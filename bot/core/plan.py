@@ -20,13 +20,19 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.query import TaskQuery
-from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Task, TaskListRequest, TaskPage
+from bot.core.tasks import (
+    IDS_PER_LOOKUP,
+    MAX_PAGE_SIZE,
+    ObjectType,
+    Task,
+    TaskListRequest,
+    TaskPage,
+)
 from bot.core.timeframe import HISTORY
 from bot.core.watch import domain_matches
 from bot.errors import QueryTooCostly, QueryTooDeep
 
 DEFAULT_FAN_OUT = (ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD)
-IDS_PER_LOOKUP = 10
 # How deep a merged list is read (rows per stream: ten calls each) before `type:` is needed.
 MERGE_DEPTH = 1000
 # Upstream calls one command may make, whatever it asks: the ceiling on what one person can

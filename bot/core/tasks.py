@@ -15,6 +15,7 @@ HISTORY_DAYS = 3
 MAX_PAGE_SIZE = 100
 MAX_PAGE_NUMBER = 100_000
 DEFAULT_PAGE_SIZE = 20
+IDS_PER_LOOKUP = 10  # task IDs one DescribeRefreshTaskById call takes
 
 _E = TypeVar("_E", bound=StrEnum)
 

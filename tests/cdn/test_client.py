@@ -229,8 +229,45 @@ async def test_timeout_is_upstream_timeout():
         raise httpx.ReadTimeout("slow", request=request)
 
     async with mock_client(handler) as cdn:
-        with pytest.raises(UpstreamTimeout):
+        with pytest.raises(UpstreamTimeout) as failure:
             await cdn.describe_refresh_quota()
+    assert failure.value.code == "ReadTimeout"
+    assert isinstance(failure.value.__cause__, httpx.ReadTimeout)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error"),
+    [
+        (400, "Throttling", Throttled),
+        (400, "Throttling.User", Throttled),
+        (429, "TooManyRequests", Throttled),
+        (503, "ServiceUnavailable", UpstreamUnavailable),
+        (500, "InternalError.Unknown", UpstreamUnavailable),
+        (502, "SomethingNew", UpstreamUnavailable),
+        (400, "InternalError.Other", RequestRejected),
+        (400, "SignatureDoesNotMatch", CredentialsRejected),
+        (400, "InvalidTimeStamp.Expired", CredentialsRejected),
+        (403, "Forbidden", PermissionDenied),
+        (403, "OperationDenied", PermissionDenied),
+        (400, "QuotaPerMinuteExceeded.Refresh", QuotaExceeded),
+        (400, "SingleRequest.OverLimit", QuotaExceeded),
+        (400, "SingleRequest.Other", RequestRejected),
+        (400, "InvalidParameter", RequestRejected),
+    ],
+)
+async def test_api_codes_become_their_error_class(status, code, error):
+    def handler(_request):
+        return httpx.Response(status, json={"Code": code, "Message": "m", "RequestId": "r"})
+
+    async with mock_client(handler, max_retries=0) as cdn:
+        with pytest.raises(error) as failure:
+            await cdn.describe_refresh_quota()
+    assert type(failure.value) is error
+    assert (failure.value.code, failure.value.request_id, failure.value.status) == (
+        code,
+        "r",
+        status,
+    )
 
 
 @pytest.mark.parametrize(
@@ -274,6 +311,17 @@ async def test_retry_after_header_is_honoured():
         page = await cdn.describe_refresh_task_by_id(["1"])
     assert page.total_count == 0
     assert sleeps == [1.5]
+
+
+async def test_persistent_throttling_says_how_long_the_api_asked_to_wait():
+    def handler(_request):
+        headers = {"x-acs-retry-after": "250"}
+        return httpx.Response(400, json={"Code": "Throttling.Api"}, headers=headers)
+
+    async with mock_client(handler, max_retries=1) as cdn:
+        with pytest.raises(Throttled) as failure:
+            await cdn.describe_refresh_quota()
+    assert failure.value.retry_after == 0.25
 
 
 async def test_backoff_is_jittered_and_bounded():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.cdn import signing
+from bot.cdn.credentials import Credentials
 
 COMMON = {
     "Format": "JSON",
@@ -93,6 +96,107 @@ def test_v3_golden_vector():
         "x-acs-date;x-acs-signature-nonce;x-acs-version,"
         "Signature=dfe2d70c1ef4dcb5f70f6f5a8925172a80541eba4ad36a23023c54ede6af7ebb"
     )
+
+
+SIGNED_AT = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+NONCE = COMMON["SignatureNonce"]
+SPECIAL_PATHS = "http://example.com/a b~c*d.txt\nhttp://example.com/中文/ü.jpg?q=1+2&r=50%"
+
+
+def test_signed_request_v1_carries_the_golden_signature_in_its_query():
+    params = {name: value for name, value in LIST_PARAMS.items() if name != "Action"}
+    method, url, headers, body = signing.signed_request(
+        "DescribeRefreshTasks",
+        params,
+        form={},
+        credentials=Credentials("testid", "testsecret"),
+        endpoint="https://cdn.aliyuncs.com/",
+        version="v1",
+        now=SIGNED_AT,
+        nonce=NONCE,
+    )
+    assert (method, headers, body) == ("POST", {}, b"")
+    assert url.startswith("https://cdn.aliyuncs.com/?")
+    assert dict(parse_qsl(urlsplit(url).query)) == {
+        **COMMON,
+        **LIST_PARAMS,
+        "Signature": "Jm7/iFyqpNb8UzBpJpKUH2mfKaM=",
+    }
+
+
+def test_signed_request_v1_signs_the_form_it_sends_in_the_body():
+    form = {"ObjectType": "File", "ObjectPath": SPECIAL_PATHS}
+    _method, url, headers, body = signing.signed_request(
+        "RefreshObjectCaches",
+        {},
+        form=form,
+        credentials=Credentials("testid", "s3cr3t/+=~*"),
+        endpoint="https://cdn.aliyuncs.com/",
+        version="v1",
+        now=SIGNED_AT,
+        nonce=NONCE,
+    )
+    query = dict(parse_qsl(urlsplit(url).query))
+    assert query["Signature"] == "xJBa/XpAd+KAa2NEQtIbdd47pXA="
+    assert "ObjectPath" not in query and dict(parse_qsl(body.decode())) == form
+    assert headers == {"content-type": signing.FORM}
+
+
+def test_signed_request_v3_carries_the_golden_authorization():
+    params = {
+        "DomainName": "example.com",
+        "ObjectPath": "http://aaa.com/1.txt?x=a b",
+        "ObjectType": "file",
+    }
+    method, url, headers, body = signing.signed_request(
+        "DescribeRefreshTasks",
+        params,
+        form={},
+        credentials=Credentials("testid", "testsecret"),
+        endpoint="https://cdn.aliyuncs.com/",
+        version="v3",
+        now=SIGNED_AT,
+        nonce=NONCE,
+    )
+    assert (method, body) == ("POST", b"")
+    assert url == (
+        "https://cdn.aliyuncs.com/?DomainName=example.com"
+        "&ObjectPath=http%3A%2F%2Faaa.com%2F1.txt%3Fx%3Da%20b&ObjectType=file"
+    )
+    assert headers["authorization"].endswith(
+        "Signature=dfe2d70c1ef4dcb5f70f6f5a8925172a80541eba4ad36a23023c54ede6af7ebb"
+    )
+    assert headers["accept"] == "application/json" and "content-type" not in headers
+
+
+def test_signed_request_v3_signs_the_body_and_the_sts_token():
+    form = {"ObjectPath": SPECIAL_PATHS}
+    _method, url, headers, body = signing.signed_request(
+        "PushObjectCache",
+        {},
+        form=form,
+        credentials=Credentials("ak", "sk", "sts-token"),
+        endpoint="http://127.0.0.1:8080/",
+        version="v3",
+        now=SIGNED_AT,
+        nonce="n-1",
+    )
+    assert url == "http://127.0.0.1:8080/"  # nothing in the query: no `?`
+    assert headers["host"] == "127.0.0.1:8080"
+    assert headers["x-acs-content-sha256"] == hashlib.sha256(body).hexdigest()
+    assert headers["x-acs-security-token"] == "sts-token"
+    credential, signed, _signature = signing.parse_v3_authorization(headers["authorization"])
+    assert credential == "ak" and "x-acs-security-token" in signed and "accept" not in signed
+    expected = signing.v3_authorization(
+        method="POST",
+        path="/",
+        query={},
+        headers={name: headers[name] for name in signed},
+        payload_sha256=headers["x-acs-content-sha256"],
+        access_key_id="ak",
+        secret="sk",
+    )
+    assert headers["authorization"] == expected
 
 
 def test_parse_v3_authorization_round_trip():

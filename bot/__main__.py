@@ -54,6 +54,7 @@ from bot.slack.app import (
     web_application,
 )
 from bot.slack.notify import Notifier
+from bot.slack.people import Directory
 from bot.slack.replies import Services
 from bot.store.database import Store
 from bot.watcher import Watcher
@@ -203,7 +204,13 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
         # the same process answers once the API does.
         checkup = Checkup(lambda: _check_cdn(cdn), clock=lambda: datetime.now(UTC))
         find_tasks = checkup.observing(cdn.find_tasks, live=lambda answer: answer.live)
-        services = Services(find_tasks=find_tasks, store=store, notifier=notifier, policy=policy)
+        services = Services(
+            find_tasks=find_tasks,
+            store=store,
+            notifier=notifier,
+            people=Directory(client),
+            policy=policy,
+        )
         watcher = Watcher(
             store=store,
             fetch_failures=checkup.observing(cdn.failed_tasks),

@@ -60,9 +60,11 @@ NEEDS: Mapping[type[Request], tuple[Act, ...]] = {
 }
 
 
-def needs(request: Request) -> tuple[Act, ...]:
-    """The acts `request` needs, checked in this order (the first refused is the one named)."""
-    return NEEDS[type(request)]
+def needs(request: Request | type[Request]) -> tuple[Act, ...]:
+    """The acts `request` needs, checked in this order (the first refused is the one named).
+    A kind of request stands for any of its kind: a button is checked before its value is read,
+    so a refusal tells nothing of what the value held."""
+    return NEEDS[request if isinstance(request, type) else type(request)]
 
 
 @dataclass(frozen=True)

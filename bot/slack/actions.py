@@ -3,13 +3,12 @@ on notifications, "Show failed tasks" answers the clicker and "Mute" silences a 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.access import NEEDS, Mute, needs
+from bot.core.access import Mute
 from bot.core.audit import AuditEntry
 from bot.core.filters import domain_name
 from bot.core.query import TaskQuery, decode_query
@@ -17,7 +16,13 @@ from bot.slack import alerts
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
 
-Work = Callable[[dict[str, Any], dict[str, Any], AsyncWebClient, AuditEntry], Awaitable[Reply]]
+
+class Work(Protocol):
+    """What a button does: the reply to its `action`, with `entry` for the audit trail."""
+
+    def __call__(
+        self, services: Services, action: dict[str, Any], *, entry: AuditEntry
+    ) -> Awaitable[Reply]: ...
 
 
 def _id_of(body: dict[str, Any], part: str) -> str:
@@ -26,58 +31,53 @@ def _id_of(body: dict[str, Any], part: str) -> str:
     return str(found.get("id", "")) if isinstance(found, dict) else ""
 
 
+async def query_of(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> TaskQuery:
+    """The button's query, once the clicker may run it here, within the channel's scope."""
+    user, channel = entry.user, entry.channel
+    # Before decoding: a refusal tells nothing of the value.
+    await services.allow(TaskQuery, user=user, channel=channel)
+    tz = await services.people.timezone(user)
+    query = decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
+    return services.policy.scoped(query, channel)
+
+
+async def page(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
+    """◀ Prev, Next ▶ and Refresh: the page the button names (Refresh bypasses the cache)."""
+    query = await query_of(services, action, entry=entry)
+    fresh = action.get("action_id") == ActionId.REFRESH
+    return await task_reply(services, query, fresh=fresh, entry=entry)
+
+
+async def share(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
+    """Share to channel: the same page, attributed to the person who shared it."""
+    query = await query_of(services, action, entry=entry)
+    return await task_reply(services, query, shared_by=entry.user, entry=entry)
+
+
+async def show(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
+    """The notification's "Show failed tasks": the query it carries, for the clicker."""
+    return await task_reply(services, await query_of(services, action, entry=entry), entry=entry)
+
+
+async def mute(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
+    """The notification's "Mute": silence the chosen domain in this channel for a while."""
+    chosen = action.get("selected_option")
+    picked = chosen.get("value") if isinstance(chosen, dict) else None
+    request = Mute(str(picked or action.get("value") or ""))
+    # Before the value is read: a refusal tells nothing.
+    await services.allow(request, user=entry.user, channel=entry.channel)
+    domain = domain_name(request.domain)
+    until = services.clock() + alerts.MUTE_FOR
+    await services.store.mute(entry.channel, domain, until)
+    return alerts.muted(domain, until)
+
+
 def register(app: AsyncApp, *, services: Services) -> None:
     """Attach the button listeners."""
 
-    async def query_of(
-        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> TaskQuery:
-        """The button's query, once the clicker may run it here, within the channel's scope."""
-        user, channel = _id_of(body, "user"), _id_of(body, "channel")
-        for act in NEEDS[TaskQuery]:  # before decoding: a refusal tells nothing of the value
-            await services.allow(act, user=user, channel=channel, client=client)
-        tz = await services.timezones.of(client, user)
-        query = decode_query(str(action.get("value", "")), now=services.clock(), tz=tz)
-        return services.policy.scoped(query, channel)
-
-    async def page(
-        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
-    ) -> Reply:
-        query = await query_of(body, action, client)
-        fresh = action.get("action_id") == ActionId.REFRESH
-        return await task_reply(services, query, fresh=fresh, entry=entry)
-
-    async def share(
-        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
-    ) -> Reply:
-        query = await query_of(body, action, client)
-        return await task_reply(services, query, shared_by=entry.user, entry=entry)
-
-    async def show(
-        body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
-    ) -> Reply:
-        return await task_reply(services, await query_of(body, action, client), entry=entry)
-
-    async def mute(
-        _body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, entry: AuditEntry
-    ) -> Reply:
-        chosen = action.get("selected_option")
-        picked = chosen.get("value") if isinstance(chosen, dict) else None
-        request = Mute(str(picked or action.get("value") or ""))
-        for act in needs(request):  # before the value is read: a refusal tells nothing
-            await services.allow(act, user=entry.user, channel=entry.channel, client=client)
-        domain = domain_name(request.domain)
-        until = services.clock() + alerts.MUTE_FOR
-        await services.store.mute(entry.channel, domain, until)
-        return alerts.muted(domain, until)
-
     def button(work: Work, *action_ids: ActionId, **reply_options: Any) -> None:
         async def listener(
-            ack: AsyncAck,
-            body: dict[str, Any],
-            action: dict[str, Any],
-            respond: AsyncRespond,
-            client: AsyncWebClient,
+            ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
         ) -> None:
             await ack()
             entry = services.entry(
@@ -86,7 +86,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
                 channel=_id_of(body, "channel"),
                 detail=str(action.get("action_id", "")),
             )
-            reply = work(body, action, client, entry)
+            reply = work(services, action, entry=entry)
             await deliver(respond, reply, services=services, entry=entry, **reply_options)
 
         for action_id in action_ids:

@@ -1,5 +1,6 @@
 """What the bot knows about the people it answers: their timezone (users.info) and the user
-groups they are in (usergroups.users.list), both cached."""
+groups they are in (usergroups.users.list), both cached, behind one Directory that holds the
+Web API client so listeners never see it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, timedelta, timezone, tzinfo
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -15,6 +17,43 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
+
+
+class People(Protocol):
+    """What the listeners ask about the person they answer."""
+
+    async def timezone(self, user: str) -> tzinfo:
+        """The timezone `user` reads times in."""
+        ...
+
+    async def groups_of(self, user: str, wanted: frozenset[str]) -> frozenset[str]:
+        """The groups among `wanted` that `user` is in."""
+        ...
+
+
+class Directory:
+    """People as the workspace knows them: the Web API client, bound once, and its caches."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        timezones: Timezones | None = None,
+        groups: Groups | None = None,
+    ) -> None:
+        self._client = client
+        self._timezones = timezones or Timezones()
+        self._groups = groups or Groups()
+
+    async def timezone(self, user: str) -> tzinfo:
+        """The timezone of `user`; UTC when Slack will not say."""
+        return await self._timezones.of(self._client, user)
+
+    async def groups_of(self, user: str, wanted: frozenset[str]) -> frozenset[str]:
+        """The groups among `wanted` that `user` belongs to (none asked for, none looked up)."""
+        if not wanted:
+            return frozenset()
+        return await self._groups.of(self._client, user, wanted)
 
 
 class Timezones:

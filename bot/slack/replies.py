@@ -14,10 +14,9 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import wording
-from bot.core.access import Act, Policy
+from bot.core.access import Policy, Request, needs
 from bot.core.audit import AuditEntry
 from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery, encode_query
@@ -26,7 +25,7 @@ from bot.slack import render
 from bot.slack.admission import Admission
 from bot.slack.hooks import ForeignReplyUrl, GuardedRespond
 from bot.slack.notify import Notifier
-from bot.slack.people import Groups, Timezones
+from bot.slack.people import People
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -40,17 +39,20 @@ class Services:
     find_tasks: TaskFinder
     store: Store
     notifier: Notifier
+    people: People
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    timezones: Timezones = field(default_factory=Timezones)
     policy: Policy = field(default_factory=Policy)
-    groups: Groups = field(default_factory=Groups)
     admission: Admission = field(default_factory=Admission)
 
-    async def allow(self, act: Act, *, user: str, channel: str, client: AsyncWebClient) -> None:
-        """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
-        wanted = self.policy.groups()
-        member_of = await self.groups.of(client, user, wanted) if wanted else frozenset()
-        self.policy.check(act, user=user, channel=channel, user_groups=member_of)
+    async def allow(self, request: Request | type[Request], *, user: str, channel: str) -> None:
+        """Raise NotAllowed unless the policy lets `user` make `request` (or any request of
+        that kind, when it cannot be read before the answer) in `channel`."""
+        acts = needs(request)
+        if not acts:
+            return
+        member_of = await self.people.groups_of(user, self.policy.groups())
+        for act in acts:
+            self.policy.check(act, user=user, channel=channel, user_groups=member_of)
 
     def entry(self, kind: str, *, user: str, channel: str, detail: str) -> AuditEntry:
         """A fresh audit entry for something that starts now."""

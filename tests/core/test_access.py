@@ -126,6 +126,12 @@ def test_what_each_request_needs(request_, acts):
     assert needs(request_) == acts
 
 
+@pytest.mark.parametrize("kind", list(NEEDS))
+def test_a_kind_of_request_needs_what_each_of_its_kind_needs(kind):
+    # Buttons are checked by kind, before their value is read.
+    assert needs(kind) == NEEDS[kind]
+
+
 def test_every_request_is_in_the_table():
     import typing
 

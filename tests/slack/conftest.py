@@ -17,6 +17,7 @@ from bot.core.access import Policy
 from bot.slack.admission import Admission
 from bot.slack.app import create_app, slack_client, web_application
 from bot.slack.notify import Notifier
+from bot.slack.people import Directory
 from bot.slack.replies import Services
 from bot.store.database import Store
 from tests.conftest import make_client
@@ -63,6 +64,7 @@ async def running_bot(emulator, clock, fake_slack, tmp_path, request) -> AsyncIt
             find_tasks=find_tasks,
             store=store,
             notifier=Notifier(client),
+            people=Directory(client),
             clock=clock,
             policy=marker.args[0] if marker else Policy(),
             admission=admission.args[0] if admission else Admission(),

@@ -1,4 +1,5 @@
-"""Timezones from users.info: IANA names, offsets, and UTC when Slack will not say."""
+"""Timezones from users.info: IANA names, offsets, and UTC when Slack will not say; user
+groups from usergroups.users.list; the Directory that asks both with one bound client."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.people import Groups, Timezones
+from bot.slack.people import Directory, Groups, Timezones
 
 
 async def test_timezones_are_looked_up_once_and_fall_back_to_utc(fake_slack):
@@ -63,3 +64,15 @@ async def test_unreachable_slack_is_not_remembered_either():
     client.retry_handlers.clear()
     assert await groups.of(client, "U0ANA1234", frozenset({"S0ONCALL1"})) == frozenset()
     assert "S0ONCALL1" not in groups._members
+
+
+async def test_the_directory_binds_the_client_once(fake_slack):
+    client = AsyncWebClient(token="xoxb-1", base_url=fake_slack.api_url)
+    client.retry_handlers.clear()
+    fake_slack.groups["S0ONCALL1"] = ["U0ANA1234"]
+    people = Directory(client)
+    assert await people.timezone("U0ANA1234") == ZoneInfo("Asia/Shanghai")
+    assert await people.groups_of("U0ANA1234", frozenset()) == frozenset()
+    assert fake_slack.calls_of("usergroups.users.list") == []  # nothing wanted, nothing asked
+    wanted = frozenset({"S0ONCALL1", "S0OTHERS1"})
+    assert await people.groups_of("U0ANA1234", wanted) == {"S0ONCALL1"}

@@ -8,6 +8,7 @@ from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.fetch import fetch_tasks
 from bot.slack.app import SocketConnection, create_app, slack_client
 from bot.slack.notify import Notifier
+from bot.slack.people import Directory
 from bot.slack.replies import Services
 from bot.store.database import Store
 from tests.conftest import make_client
@@ -27,7 +28,11 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_pa
 
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         services = Services(
-            find_tasks=find_tasks, store=store, notifier=Notifier(client), clock=clock
+            find_tasks=find_tasks,
+            store=store,
+            notifier=Notifier(client),
+            people=Directory(client),
+            clock=clock,
         )
         app = create_app(settings, services, client=client, socket_mode=True)
         socket = SocketConnection(app, APP_TOKEN)

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient
 from bot.cdn.credentials import Credentials
-from bot.cdn.fetch import failed_tasks
+from bot.cdn.source import failed_tasks
 from bot.cdn.limiter import RateLimiter
 from bot.config import Settings
 from bot.core.watch import Subscription

@@ -30,7 +30,7 @@ from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.chaos import FAULT_KINDS, FaultPlan
 from bot.cdn.emulator.demo import keep_busy
-from bot.cdn.fetch import failed_tasks, fetch_tasks
+from bot.cdn.source import failed_tasks, fetch_tasks
 from bot.cdn.limiter import Priority, RateLimiter
 from bot.checkup import Checkup
 from bot.config import Settings, SlackMode, load_settings, slack_mode

@@ -13,7 +13,7 @@ import pytest
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient
 from bot.cdn.emulator import Emulator
-from bot.cdn.fetch import failed_tasks
+from bot.cdn.source import failed_tasks
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
 from bot.slack.app import slack_client

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.ledger import Ledger, LedgerTask
-from bot.cdn.fetch import fetch_tasks
+from bot.cdn.source import fetch_tasks
 from bot.core.plan import DEFAULT_FAN_OUT
 from bot.core.query import TaskQuery, parse_query
 from bot.core.tasks import Status

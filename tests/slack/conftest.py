@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.demo import seed_history
-from bot.cdn.fetch import fetch_tasks
+from bot.cdn.source import fetch_tasks
 from bot.config import Settings
 from bot.core.access import Policy
 from bot.slack.admission import Admission

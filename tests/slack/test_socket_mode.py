@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from bot.cdn.cache import CachedReads, ResponseCache
-from bot.cdn.fetch import fetch_tasks
+from bot.cdn.source import fetch_tasks
 from bot.slack.app import SocketConnection, create_app, slack_client
 from bot.slack.notify import Notifier
 from bot.slack.people import Directory

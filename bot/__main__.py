@@ -130,7 +130,7 @@ async def open_cdn(settings: Settings, *, demo_traffic: bool = False) -> AsyncIt
         )
         log.info("Demo: a new refresh task every %g s, every third one failing", DEMO_EVERY)
     try:
-        yield Cdn(CachedReads(client, cache), emulator is not None, settings.fan_out)
+        yield Cdn(CachedReads(client, cache), emulator is not None, settings.cdn_fanout_types)
     finally:
         if busy is not None:
             busy.cancel()

@@ -1,21 +1,28 @@
-"""The bot's configuration: one settings class read from the standard environment names."""
+"""The bot's configuration: one settings class read from the standard environment names.
+Comma lists and channel scopes arrive typed, or stop the start with the variable named."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.access import Allow, Policy
 from bot.core.filters import wildcard_domain
+from bot.core.plan import DEFAULT_FAN_OUT
 from bot.core.tasks import ObjectType
 from bot.errors import ConfigurationError, InvalidQuery
 
 DEFAULT_CDN_ENDPOINT = "https://cdn.aliyuncs.com"
+
+# Read from the environment as comma lists, not JSON: the validators below parse them.
+SlackIds = Annotated[frozenset[str], NoDecode]
+Scopes = Annotated[dict[str, tuple[str, ...]], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -44,59 +51,26 @@ class Settings(BaseSettings):
     cdn_connect_timeout: float = Field(default=5.0, gt=0)
     cdn_read_timeout: float = Field(default=10.0, gt=0)
     cdn_max_retries: int = Field(default=3, ge=0, le=10)
-    # The types a `domain:`/`status:` query without `type:` covers (the API needs one per call).
-    cdn_fanout_types: str = "file,directory,preload"
+    # The types a `domain:`/`status:` query without `type:` covers (the API needs one per call),
+    # in the order given: "file,directory,preload".
+    cdn_fanout_types: Annotated[tuple[ObjectType, ...], NoDecode] = DEFAULT_FAN_OUT
     cache_ttl: float = Field(default=15.0, ge=0)
     cache_size: int = Field(default=1024, ge=1)
 
-    @field_validator("cdn_fanout_types")
-    @classmethod
-    def _known_types(cls, value: str) -> str:
-        for name in value.split(","):
-            ObjectType(name.strip())  # raises ValueError naming an unknown type
-        return value
-
-    @property
-    def fan_out(self) -> tuple[ObjectType, ...]:
-        """CDN_FANOUT_TYPES as ObjectTypes, in the order given."""
-        return tuple(ObjectType(name.strip()) for name in self.cdn_fanout_types.split(","))
-
     # Access control: comma-separated Slack IDs; an unset (or empty) query/manage list lets
     # everyone in. Empty items are skipped, but a list set to nothing else stops the start.
-    access_query_users: str = ""
-    access_query_channels: str = ""
-    access_query_groups: str = ""
-    access_manage_users: str = ""
-    access_manage_groups: str = ""
-    access_admin_users: str = ""
-    access_admin_groups: str = ""
+    access_query_users: SlackIds = frozenset()
+    access_query_channels: SlackIds = frozenset()
+    access_query_groups: SlackIds = frozenset()
+    access_manage_users: SlackIds = frozenset()
+    access_manage_groups: SlackIds = frozenset()
+    access_admin_users: SlackIds = frozenset()
+    access_admin_groups: SlackIds = frozenset()
     access_contact: str = "the bot's operator"
     # Channels limited to some domains: "C0123=a.example.com,*.b.example.com;C0456=c.example.com"
-    channel_domains: str = ""
+    channel_domains: Scopes = Field(default_factory=dict)
     # How long the audit trail keeps an entry, whatever the number of entries.
     audit_days: int = Field(default=90, ge=1, le=36500)
-
-    def policy(self) -> Policy:
-        """The access policy these settings describe; a ConfigurationError names a bad list."""
-        return Policy(
-            query=Allow(
-                _ids(self.access_query_users, "ACCESS_QUERY_USERS", _USER),
-                _ids(self.access_query_channels, "ACCESS_QUERY_CHANNELS", _CHANNEL),
-                _ids(self.access_query_groups, "ACCESS_QUERY_GROUPS", _GROUP),
-            ),
-            manage=Allow(
-                _ids(self.access_manage_users, "ACCESS_MANAGE_USERS", _USER),
-                groups=_ids(self.access_manage_groups, "ACCESS_MANAGE_GROUPS", _GROUP),
-            ),
-            admin=Allow(
-                _ids(self.access_admin_users, "ACCESS_ADMIN_USERS", _USER),
-                groups=_ids(self.access_admin_groups, "ACCESS_ADMIN_GROUPS", _GROUP),
-                closed=True,
-            ),
-            contact=self.access_contact,
-            scopes=_scopes(self.channel_domains),
-            audit_kept=timedelta(days=self.audit_days),
-        )
 
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"  # a web process must be reachable by its router
@@ -110,6 +84,56 @@ class Settings(BaseSettings):
     # may fail after it. Longer than any task takes to fail.
     watch_overlap: float = Field(default=3600.0, ge=0)
     log_level: str = "INFO"
+
+    @field_validator("cdn_fanout_types", mode="before")
+    @classmethod
+    def _task_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            # ObjectType's ValueError names an unknown type; load_settings names the variable.
+            return tuple(ObjectType(name.strip()) for name in value.split(","))
+        return value
+
+    @field_validator(
+        "access_query_users", "access_manage_users", "access_admin_users", mode="before"
+    )
+    @classmethod
+    def _user_ids(cls, value: object, info: ValidationInfo) -> object:
+        return _ids(value, _variable(info), _USER)
+
+    @field_validator("access_query_channels", mode="before")
+    @classmethod
+    def _channel_ids(cls, value: object, info: ValidationInfo) -> object:
+        return _ids(value, _variable(info), _CHANNEL)
+
+    @field_validator(
+        "access_query_groups", "access_manage_groups", "access_admin_groups", mode="before"
+    )
+    @classmethod
+    def _group_ids(cls, value: object, info: ValidationInfo) -> object:
+        return _ids(value, _variable(info), _GROUP)
+
+    @field_validator("channel_domains", mode="before")
+    @classmethod
+    def _channel_scopes(cls, value: object, info: ValidationInfo) -> object:
+        return _scopes(value, _variable(info))
+
+    def policy(self) -> Policy:
+        """The access policy these settings describe."""
+        return Policy(
+            query=Allow(
+                self.access_query_users, self.access_query_channels, self.access_query_groups
+            ),
+            manage=Allow(self.access_manage_users, groups=self.access_manage_groups),
+            admin=Allow(self.access_admin_users, groups=self.access_admin_groups, closed=True),
+            contact=self.access_contact,
+            scopes=self.channel_domains,
+            audit_kept=timedelta(days=self.audit_days),
+        )
+
+
+def _variable(info: ValidationInfo) -> str:
+    """The environment variable a field is read from."""
+    return (info.field_name or "settings").upper()
 
 
 # What Slack IDs look like, and how to say so. An ID that cannot match anyone (a name, a
@@ -126,45 +150,61 @@ _CHANNEL: _IdKind = (
 _GROUP: _IdKind = (re.compile(r"S[A-Z0-9]+"), "Slack user group IDs look like S0123ABCD")
 
 
-def _ids(text: str, setting: str, kind: _IdKind) -> frozenset[str]:
+def _ids(value: object, setting: str, kind: _IdKind) -> object:
     """The IDs of a comma-separated list; empty items are skipped, but a list that was set and
     names no one stops the start: read as "everyone" it would open what it meant to close."""
+    if isinstance(value, str):
+        ids = frozenset(part.strip() for part in value.split(",") if part.strip())
+        if value.strip() and not ids:
+            raise ConfigurationError(
+                setting, "is set but names no one: list Slack IDs, or unset it to let everyone in"
+            )
+    elif isinstance(value, set | frozenset | list | tuple) and all(
+        isinstance(i, str) for i in value
+    ):
+        ids = frozenset(value)
+    else:
+        return value  # not a list of IDs at all: the field's own type check says so
     pattern, looks = kind
-    ids = frozenset(part.strip() for part in text.split(",") if part.strip())
-    if text.strip() and not ids:
-        raise ConfigurationError(
-            setting, "is set but names no one: list Slack IDs, or unset it to let everyone in"
-        )
     bad = sorted(i for i in ids if not pattern.fullmatch(i))
     if bad:
         raise ConfigurationError(setting, f"has {bad[0]!r}: {looks}, separated by commas")
     return ids
 
 
-def _scopes(text: str) -> dict[str, tuple[str, ...]]:
+def _scopes(value: object, setting: str) -> object:
+    """CHANNEL_DOMAINS as {channel ID: domain patterns}; anything that could leave a channel
+    unlimited by mistake (a name for an ID, an empty entry, a channel twice) stops the start."""
+    if isinstance(value, str):
+        entries = [entry.strip() for entry in value.split(";") if entry.strip()]
+        if value.strip() and not entries:
+            raise ConfigurationError(setting, "is set but limits no channel")
+    elif isinstance(value, Mapping):
+        entries = [
+            f"{channel}={domains if isinstance(domains, str) else ','.join(domains)}"
+            for channel, domains in value.items()
+        ]
+    else:
+        return value
     scopes: dict[str, tuple[str, ...]] = {}
-    for entry in (part.strip() for part in text.split(";")):
-        if not entry:
-            continue
+    for entry in entries:
         channel, sep, domains = (part.strip() for part in entry.partition("="))
         try:
             patterns = tuple(wildcard_domain(d) for d in domains.split(",") if d.strip())
         except InvalidQuery as exc:
-            raise ConfigurationError("CHANNEL_DOMAINS", f"{exc.value!r}: {exc.hint}") from None
+            raise ConfigurationError(setting, f"{exc.value!r}: {exc.hint}") from None
         if not sep or not channel or not patterns:
             raise ConfigurationError(
-                "CHANNEL_DOMAINS", f"{entry!r} is not like C0123=a.example.com,*.b.example.com"
+                setting, f"{entry!r} is not like C0123=a.example.com,*.b.example.com"
             )
         # A channel name would never match, leaving that channel unlimited.
         if not _CHANNEL[0].fullmatch(channel):
-            raise ConfigurationError("CHANNEL_DOMAINS", f"has {channel!r}: {_CHANNEL[1]}")
+            raise ConfigurationError(setting, f"has {channel!r}: {_CHANNEL[1]}")
         if channel in scopes:
             raise ConfigurationError(
-                "CHANNEL_DOMAINS", f"names {channel} twice: list all its domains in one entry"
+                setting, f"names {channel} twice: list all its domains in one entry"
             )
         scopes[channel] = patterns
-    if text.strip() and not scopes:
-        raise ConfigurationError("CHANNEL_DOMAINS", "is set but limits no channel")
     return scopes
 
 
@@ -209,5 +249,4 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise ConfigurationError(name, first["msg"].lower()) from None
-    settings.policy()  # a malformed list or CHANNEL_DOMAINS fails now, not at a command
     return settings

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.core.tasks import ObjectType
 from bot.errors import ConfigurationError
 
 LISTS = [
@@ -23,7 +24,7 @@ LISTS = [
 
 @pytest.fixture(autouse=True)
 def no_access_settings(monkeypatch):
-    for name in [*LISTS, "CHANNEL_DOMAINS", "AUDIT_DAYS"]:
+    for name in [*LISTS, "CHANNEL_DOMAINS", "AUDIT_DAYS", "CDN_FANOUT_TYPES"]:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -129,3 +130,43 @@ def test_audit_days(monkeypatch):
     assert load_settings().policy().audit_kept == timedelta(days=7)
     for bad in ("0", "-1", "forever"):
         refusal(monkeypatch, "AUDIT_DAYS", bad)
+
+
+def test_lists_arrive_typed(monkeypatch):
+    monkeypatch.setenv("ACCESS_ADMIN_USERS", "U0ANA1234, W0GRID123")
+    monkeypatch.setenv("CHANNEL_DOMAINS", "C0OPS0001=a.example.com")
+    monkeypatch.setenv("CDN_FANOUT_TYPES", " Regex,file ")
+    settings = load_settings()
+    assert settings.access_admin_users == frozenset({"U0ANA1234", "W0GRID123"})
+    assert settings.access_query_users == frozenset()
+    assert settings.channel_domains == {"C0OPS0001": ("a.example.com",)}
+    assert settings.cdn_fanout_types == (ObjectType.REGEX, ObjectType.FILE)
+
+
+def test_fan_out_types_default_to_the_seeds_three():
+    assert Settings().cdn_fanout_types == (
+        ObjectType.FILE,
+        ObjectType.DIRECTORY,
+        ObjectType.PRELOAD,
+    )
+
+
+@pytest.mark.parametrize("value", ["file,tarball", "file,,directory", ""])
+def test_unknown_fan_out_types_stop_the_start(monkeypatch, value):
+    refusal(monkeypatch, "CDN_FANOUT_TYPES", value)
+
+
+def test_lists_are_never_read_as_json(monkeypatch):
+    # A JSON list is not how these are written: it is refused, not half understood.
+    assert "look like" in refusal(monkeypatch, "ACCESS_QUERY_USERS", '["U0ANA1234"]').problem
+
+
+def test_values_given_in_code_are_held_to_the_same_rules():
+    with pytest.raises(ConfigurationError) as failure:
+        Settings(access_manage_users=frozenset({"ana"}))
+    assert failure.value.setting == "ACCESS_MANAGE_USERS"
+    with pytest.raises(ConfigurationError) as failure:
+        Settings(channel_domains={"general": ("a.example.com",)})
+    assert failure.value.setting == "CHANNEL_DOMAINS"
+    scoped = Settings(channel_domains={"C0OPS0001": ["a.example.com", "*.b.example.com"]})
+    assert scoped.policy().scopes == {"C0OPS0001": ("a.example.com", "*.b.example.com")}

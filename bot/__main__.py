@@ -95,7 +95,14 @@ class Cdn:
 async def open_cdn(settings: Settings, *, demo_traffic: bool = False) -> AsyncIterator[Cdn]:
     """The configured account's CDN API, or an embedded emulator when there is none (with
     `demo_traffic`, one that keeps getting new tasks, some of them failing)."""
-    credentials = resolve_credentials(settings)
+    secret, token = settings.alibaba_cloud_access_key_secret, settings.alibaba_cloud_security_token
+    credentials = resolve_credentials(
+        settings.alibaba_cloud_access_key_id,
+        secret.get_secret_value() if secret else None,
+        security_token=token.get_secret_value() if token else None,
+        profile=settings.alibaba_cloud_profile,
+        config_file=settings.alibaba_cloud_config_file,
+    )
     endpoint = settings.cdn_endpoint
     emulator: Emulator | None = None
     if credentials is None:

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import Settings
 from bot.errors import ConfigurationError
 
 
@@ -19,10 +18,16 @@ class Credentials:
     security_token: str | None = field(default=None, repr=False)
 
 
-def resolve_credentials(settings: Settings) -> Credentials | None:
-    """The environment's key if set, else the CLI profile's; None when neither has one."""
-    key_id = settings.alibaba_cloud_access_key_id
-    secret = settings.alibaba_cloud_access_key_secret
+def resolve_credentials(
+    key_id: str | None,
+    secret: str | None,
+    *,
+    security_token: str | None = None,
+    profile: str | None = None,
+    config_file: Path,
+) -> Credentials | None:
+    """The environment's key (`key_id`, `secret`) if set, else the CLI profile's (the `profile`
+    named, or the file's current one); None when neither has one."""
     if key_id or secret:
         if not (key_id and secret):
             missing = "SECRET" if key_id else "ID"
@@ -30,11 +35,8 @@ def resolve_credentials(settings: Settings) -> Credentials | None:
                 f"ALIBABA_CLOUD_ACCESS_KEY_{missing}",
                 "is missing: set both the AccessKey ID and its secret, or neither",
             )
-        token = settings.alibaba_cloud_security_token
-        return Credentials(
-            key_id, secret.get_secret_value(), token.get_secret_value() if token else None
-        )
-    return _from_cli_profile(settings.alibaba_cloud_config_file, settings.alibaba_cloud_profile)
+        return Credentials(key_id, secret, security_token or None)
+    return _from_cli_profile(config_file, profile)
 
 
 def _from_cli_profile(path: Path, wanted: str | None) -> Credentials | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.access import Act
 from bot.core.query import ListSubscriptions, Subscribe, Unsubscribe
 from bot.core.watch import Subscription
 from bot.slack import alerts
@@ -17,7 +18,7 @@ async def manage(
     user_id: str,
 ) -> Reply:
     """Carry out a subscription command and say what it did."""
-    services.policy.placed(channel_id, "manage failure notifications")
+    services.policy.placed(channel_id, Act.MANAGE.value)
     store = services.store
     if isinstance(command, ListSubscriptions):
         return alerts.subscriptions_list(await store.subscriptions(channel_id))

@@ -22,8 +22,7 @@ from bot.core.query import (
     TaskQuery,
     Unsubscribe,
 )
-from bot.core.tasks import host_of
-from bot.core.watch import domain_matches
+from bot.core.tasks import domain_matches, host_of
 from bot.errors import NotAllowed
 
 AUDIT_KEPT = timedelta(days=90)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -27,9 +27,10 @@ from bot.core.tasks import (
     Task,
     TaskListRequest,
     TaskPage,
+    domain_matches,
+    newest_first,
 )
-from bot.core.timeframe import HISTORY
-from bot.core.watch import domain_matches
+from bot.core.timeframe import oldest_start
 from bot.errors import QueryTooCostly, QueryTooDeep
 
 DEFAULT_FAN_OUT = (ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD)
@@ -38,9 +39,6 @@ MERGE_DEPTH = 1000
 # Upstream calls one command may make, whatever it asks: the ceiling on what one person can
 # cost everyone else (a merge to MERGE_DEPTH over the default three types is 30).
 CALL_BUDGET = 40
-# The API refuses a start older than three days by its own clock, checked a moment after we
-# plan: keep a minute clear of that edge.
-WINDOW_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ class TaskFinder(Protocol):
 def _window(query: TaskQuery, now: datetime) -> tuple[datetime | None, datetime | None]:
     if query.since is None and query.until is None:
         return None, None  # the API's default: the whole three days
-    earliest = now.replace(microsecond=0) - HISTORY + WINDOW_MARGIN
+    earliest = oldest_start(now)
     start = max(query.since or earliest, earliest)
     end = query.until or now.replace(microsecond=0)
     return start, end
@@ -171,12 +169,8 @@ def check_budget(plan: Plan, *, budget: int = CALL_BUDGET) -> None:
 
 
 def _newest_first(tasks: Sequence[Task]) -> list[Task]:
-    unique = {task.task_id: task for task in tasks}
-    return sorted(
-        unique.values(),
-        key=lambda task: (task.created, int(task.task_id) if task.task_id.isdigit() else 0),
-        reverse=True,
-    )
+    unique = {task.task_id: task for task in tasks}  # the last answer about a task wins
+    return sorted(unique.values(), key=newest_first)
 
 
 def _matches(task: Task, query: TaskQuery) -> bool:

@@ -165,6 +165,20 @@ def host_of(url: str) -> str:
     return host.split(":", 1)[0].lower()
 
 
+def domain_matches(pattern: str, host: str) -> bool:
+    """`example.com` matches only itself; `*.example.com` also matches every subdomain."""
+    if pattern.startswith("*."):
+        base = pattern[2:]
+        return host == base or host.endswith("." + base)
+    return host == pattern
+
+
+def newest_first(task: Task) -> tuple[float, int]:
+    """Sort key of the API's order: newest created first, then the higher (later) task ID."""
+    number = int(task.task_id) if task.task_id.isdigit() else 0
+    return (-task.created.timestamp(), -number)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskPage:
     """One page of tasks plus where it sits in the whole result."""

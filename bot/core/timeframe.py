@@ -11,6 +11,9 @@ from bot.core.tasks import HISTORY_DAYS
 from bot.errors import InvalidQuery
 
 HISTORY = timedelta(days=HISTORY_DAYS)
+# The API refuses a start older than its history by its own clock, checked a moment after we
+# ask: a start we send keeps this far clear of that edge.
+START_MARGIN = timedelta(minutes=1)
 # A clock a little ahead of ours is not "the future": `until:` up to this far ahead means now.
 CLOCK_TOLERANCE = timedelta(minutes=2)
 
@@ -90,6 +93,11 @@ def _moment(field: str, text: str, *, now: datetime, tz: tzinfo, end: bool) -> d
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
+
+
+def oldest_start(now: datetime, *, margin: timedelta = START_MARGIN) -> datetime:
+    """The oldest StartTime worth sending at `now`, in whole seconds: the history less `margin`."""
+    return now.replace(microsecond=0) - HISTORY + margin
 
 
 def shown(moment: datetime, tz: tzinfo) -> str:

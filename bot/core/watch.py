@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.tasks import ObjectType, Task
-from bot.core.timeframe import HISTORY
+from bot.core.tasks import ObjectType, Task, domain_matches, newest_first
+from bot.core.timeframe import oldest_start
 
 # Every type a refresh or prefetch can fail as; one upstream stream each.
 WATCHED_TYPES = (
@@ -20,8 +20,6 @@ WATCHED_TYPES = (
     ObjectType.REGEX,
     ObjectType.IGNORE_PARAMS,
 )
-# The API refuses a start older than three days by its own clock: keep clear of the edge.
-WINDOW_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,6 @@ class Subscription:
         return self.domain is None or domain_matches(self.domain, task.domain)
 
 
-def domain_matches(pattern: str, host: str) -> bool:
-    """`example.com` matches only itself; `*.example.com` also matches every subdomain."""
-    if pattern.startswith("*."):
-        base = pattern[2:]
-        return host == base or host.endswith("." + base)
-    return host == pattern
-
-
 @dataclass(frozen=True)
 class PostOutcome:
     """What happened to a notification: delivered, refused for good (`unreachable`), or neither
@@ -70,8 +60,7 @@ def watch_window(
     before the mark may have failed since) to now, never further back than the API keeps.
     With no mark yet the watcher starts at `now`: it never replays history into channels."""
     end = now.replace(microsecond=0)
-    earliest = end - HISTORY + WINDOW_MARGIN
-    start = max(earliest, (high_water or end) - overlap).replace(microsecond=0)
+    start = max(oldest_start(end), (high_water or end) - overlap).replace(microsecond=0)
     return min(start, end - timedelta(seconds=1)), end
 
 
@@ -111,7 +100,7 @@ class Router:
         """Each channel's matching failures, newest first, each task once per channel."""
         routed: dict[str, dict[str, Task]] = defaultdict(dict)
         # Sorted once here, every channel's list comes out in order without sorting it again.
-        for task in sorted(failures, key=_newest_first):
+        for task in sorted(failures, key=newest_first):
             for subscription in self._candidates(task.domain):
                 if subscription.matches(task) and self._in_scope(subscription.channel_id, task):
                     routed[subscription.channel_id].setdefault(task.task_id, task)
@@ -120,11 +109,6 @@ class Router:
     def _in_scope(self, channel: str, task: Task) -> bool:
         scope = self._scopes.get(channel)
         return not scope or any(domain_matches(pattern, task.domain) for pattern in scope)
-
-
-def _newest_first(task: Task) -> tuple[float, int]:
-    number = int(task.task_id) if task.task_id.isdigit() else 0
-    return (-task.created.timestamp(), -number)
 
 
 @dataclass(frozen=True)

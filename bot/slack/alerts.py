@@ -22,8 +22,8 @@ from slack_sdk.models.blocks import (
 from bot.core.display import REASON_HINTS, REASON_LABELS, shorten_middle
 from bot.core.filters import MAX_TASK_IDS
 from bot.core.query import TaskQuery, encode_query
-from bot.core.tasks import Status, Task
-from bot.core.timeframe import HISTORY
+from bot.core.tasks import Status, Task, newest_first
+from bot.core.timeframe import oldest_start
 from bot.core.watch import Subscription
 from bot.slack.render import (
     TEXT_LIMIT,
@@ -42,6 +42,9 @@ MAX_OPTION_VALUE = 150  # Slack's limit for a select option's value
 MAX_BUTTON_VALUE = 2000  # Slack's limit for a button's value
 _TASK_ID = re.compile(r"[0-9]{1,20}")  # what a button's `id:` accepts back
 DIGEST_ROWS = 25
+# "Show failed tasks" is checked again when pressed: its `since:` keeps a few minutes clear of
+# the API's edge, so a button pressed soon after the post still works.
+SHOW_MARGIN = timedelta(minutes=5)
 
 
 def _scope(subscription: Subscription) -> str:
@@ -59,12 +62,12 @@ def _show_query(tasks: Sequence[Task], now: datetime) -> TaskQuery:
     """
     domains = {task.domain for task in tasks}
     oldest = min(task.created for task in tasks).replace(microsecond=0)
-    earliest = (now - HISTORY).replace(microsecond=0) + timedelta(minutes=5)
+    earliest = oldest_start(now, margin=SHOW_MARGIN)
     every = TaskQuery(status=Status.FAILED, since=max(oldest, earliest))
     if len(domains) == 1:
         return every.model_copy(update={"domain": domains.pop()})
     ids: list[str] = []
-    for task in sorted(tasks, key=lambda t: t.created, reverse=True):
+    for task in sorted(tasks, key=newest_first):
         if not _TASK_ID.fullmatch(task.task_id) or task.task_id in ids:
             continue
         wanted = TaskQuery(task_ids=(*ids, task.task_id), status=Status.FAILED)

@@ -16,6 +16,7 @@ from bot.core.tasks import (
     TaskPage,
     failure_reason,
     host_of,
+    newest_first,
     parse_api_time,
     parse_progress,
 )
@@ -156,3 +157,15 @@ def test_list_request_parameters():
 def test_page_count():
     assert TaskPage(tasks=(), page_number=1, page_size=20, total_count=0).page_count == 1
     assert TaskPage(tasks=(), page_number=1, page_size=20, total_count=41).page_count == 3
+
+
+def test_newest_first_is_the_api_order():
+    at = datetime(2026, 11, 27, 8, tzinfo=UTC)
+
+    def task(task_id: str, created: datetime) -> Task:
+        return Task(
+            task_id, "https://a.example.com/x", ObjectType.FILE, Status.COMPLETE, 100, created
+        )
+
+    tasks = [task("9", at), task("10", at), task("8", at + timedelta(seconds=1)), task("x", at)]
+    assert [t.task_id for t in sorted(tasks, key=newest_first)] == ["8", "10", "9", "x"]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.query import parse_query
-from bot.core.timeframe import parse_moment
+from bot.core.timeframe import HISTORY, oldest_start, parse_moment
 from bot.errors import InvalidQuery
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -42,3 +42,9 @@ def test_any_relative_time_parses_or_is_an_invalid_query(number, unit):
     except InvalidQuery:
         return
     assert moment <= NOW
+
+
+def test_the_oldest_start_sent_keeps_clear_of_the_api_edge():
+    now = NOW + timedelta(microseconds=700)
+    assert oldest_start(now) == NOW - HISTORY + timedelta(minutes=1)
+    assert oldest_start(now, margin=timedelta(minutes=5)) == NOW - HISTORY + timedelta(minutes=5)

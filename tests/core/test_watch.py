@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.tasks import ObjectType, Task
+from bot.core.tasks import ObjectType, Task, domain_matches
 from bot.core.timeframe import HISTORY
 from bot.core.watch import (
     Router,
     Subscription,
-    domain_matches,
     next_high_water,
     owed,
     watch_window,

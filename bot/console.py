@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import tzinfo
 
-from bot.core.display import progress_text, shorten_middle
+from bot.core.display import freshness, progress_text, shorten_middle
 from bot.core.plan import Answer
-from bot.core.tasks import Task
+from bot.core.tasks import Task, format_api_time
 from bot.core.timeframe import shown
 
 PATH_WIDTH = 60
@@ -44,10 +44,9 @@ def _row(task: Task, tz: tzinfo) -> list[str]:
 def table(answer: Answer, tz: tzinfo) -> str:
     """The page as aligned columns with a summary line."""
     page = answer.page
-    freshness = "live" if answer.live else f"cached {answer.age:.0f} s ago"
     summary = (
         f"{len(page.tasks)} of {page.total_count} tasks · page {page.page_number} of "
-        f"{page.page_count} · {freshness}"
+        f"{page.page_count} · {freshness(answer.age)}"
     )
     if not page.tasks:
         return f"No tasks match.\n{summary}"
@@ -79,7 +78,7 @@ def as_json(answer: Answer) -> str:
                     "object_type": str(task.object_type),
                     "status": task.status.value,
                     "progress": task.progress,
-                    "created": task.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "created": format_api_time(task.created),
                     "description": task.description,
                     "reason": task.reason.value if task.reason else None,
                 }

@@ -37,6 +37,16 @@ def shorten_middle(text: str, width: int) -> str:
     return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
+def freshness(age: float) -> str:
+    """How old an answer is, `age` seconds: 'live', 'cached just now', 'cached 12 s ago'..."""
+    # Age is exactly 0 for an answer fetched for this very reply.
+    if age == 0:
+        return "live"
+    if age < 1:
+        return "cached just now"
+    return f"cached {age:.0f} s ago" if age < 120 else f"cached {age / 60:.0f} min ago"
+
+
 def progress_text(progress: float) -> str:
     """45.0 → '45%'; keeps one decimal only when there is one."""
     return f"{progress:.0f}%" if progress == int(progress) else f"{progress:.1f}%"

@@ -20,6 +20,7 @@ from bot.core.tasks import (
     MAX_PAGE_SIZE,
     ObjectType,
     Status,
+    format_api_time,
 )
 from bot.core.tokens import tokenize
 from bot.errors import InvalidQuery
@@ -304,8 +305,8 @@ def encode_query(query: TaskQuery) -> str:
         "type": query.object_type.value.lower() if query.object_type else "",
         "domain": query.domain or "",
         "status": query.status.value.lower() if query.status else "",
-        "since": f"{query.since:%Y-%m-%dT%H:%M:%SZ}" if query.since else "",
-        "until": f"{query.until:%Y-%m-%dT%H:%M:%SZ}" if query.until else "",
+        "since": format_api_time(query.since) if query.since else "",
+        "until": format_api_time(query.until) if query.until else "",
         "page": str(query.page) if query.page != 1 else "",
         "size": str(query.size) if query.size != DEFAULT_PAGE_SIZE else "",
         "rg": query.resource_group or "",

@@ -33,7 +33,13 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.audit import AuditEntry
-from bot.core.display import REASON_LABELS, STATUS_EMOJI, progress_text, shorten_middle
+from bot.core.display import (
+    REASON_LABELS,
+    STATUS_EMOJI,
+    freshness,
+    progress_text,
+    shorten_middle,
+)
 from bot.core.query import TaskQuery, encode_query
 from bot.core.tasks import HISTORY_DAYS, ObjectType, Status, Task, TaskPage
 
@@ -230,15 +236,6 @@ def _buttons(query: TaskQuery, page: TaskPage) -> ActionsBlock:
     return ActionsBlock(elements=buttons)
 
 
-def _freshness(age: float) -> str:
-    # Age is exactly 0 for an answer fetched for this very reply.
-    if age == 0:
-        return "live"
-    if age < 1:
-        return "cached just now"
-    return f"cached {age:.0f} s ago" if age < 120 else f"cached {age / 60:.0f} min ago"
-
-
 def task_page(
     page: TaskPage,
     query: TaskQuery,
@@ -277,7 +274,7 @@ def task_page(
             )
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_nothing_found(query, page))))
-    context = [position, _freshness(age)]
+    context = [position, freshness(age)]
     if note:
         context.append(escape(note))
     if shared_by:

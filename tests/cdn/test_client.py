@@ -344,7 +344,8 @@ async def test_the_largest_submissions_fit(emulator, clock, version):
         refreshed = await cdn.refresh_object_caches(
             [f"https://big.example.com/{n}/ä b.js" for n in range(1000)]
         )
-        long_paths = [f"https://big.example.com/{n}/" + "x" * 1000 for n in range(100)]
+        # The API takes paths of up to 1,024 characters.
+        long_paths = [f"https://big.example.com/{n:03d}/".ljust(1024, "x") for n in range(100)]
         pushed = await cdn.push_object_cache(long_paths)
     assert len(refreshed.task_ids) == 1000 and len(pushed.task_ids) == 100
     assert emulator.ledger.visible(clock())[0].object_path == long_paths[-1]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import functools
 import logging
 import secrets
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -24,26 +24,11 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot import console, logs, wording
-from bot.cdn.cache import CachedReads, ResponseCache
-from bot.cdn.client import CdnClient, RetryPolicy
-from bot.cdn.credentials import Credentials, resolve_credentials
-from bot.cdn.emulator import Emulator, EmulatorConfig
-from bot.cdn.emulator.chaos import FAULT_KINDS, FaultPlan
-from bot.cdn.emulator.demo import keep_busy
-from bot.cdn.source import failed_tasks, fetch_tasks
-from bot.cdn.limiter import Priority, RateLimiter
-from bot.checkup import Checkup
+from bot.cdn.emulator import Emulator, EmulatorConfig, cli
+from bot.cdn.source import Clock, TaskSource, open_task_source
+from bot.checkup import Checkup, probe
 from bot.config import Settings, SlackMode, load_settings, slack_mode
-from bot.core.plan import Answer
-from bot.core.query import Help, TaskQuery, parse_query
-from bot.core.tasks import ObjectType, Task, TaskListRequest
-from bot.errors import (
-    BotError,
-    ConfigurationError,
-    PermissionDenied,
-    UpstreamError,
-    UserInputError,
-)
+from bot.errors import BotError, ConfigurationError, UserInputError
 from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
 from bot.slack.app import (
@@ -60,110 +45,6 @@ from bot.store.database import Store
 from bot.watcher import Watcher
 
 log = logging.getLogger("bot")
-
-DEMO_TASKS = 400
-DEMO_EVERY = 20.0  # seconds between the embedded emulator's new demo tasks
-
-
-@dataclass(frozen=True)
-class Cdn:
-    """The CDN side as the rest of the bot sees it."""
-
-    reads: CachedReads
-    emulated: bool
-    fan_out: tuple[ObjectType, ...]
-
-    async def find_tasks(
-        self, query: TaskQuery, *, fresh: bool = False, caller: str = ""
-    ) -> Answer:
-        """Answer a task query now (the TaskFinder the Slack side uses)."""
-        return await fetch_tasks(
-            self.reads,
-            query,
-            now=datetime.now(UTC),
-            fan_out=self.fan_out,
-            fresh=fresh,
-            caller=caller,
-        )
-
-    async def failed_tasks(self, start: datetime, end: datetime) -> list[Task]:
-        """Failed tasks created in [start, end] (the watcher's FetchFailures)."""
-        return await failed_tasks(self.reads, start=start, end=end)
-
-
-@contextlib.asynccontextmanager
-async def open_cdn(settings: Settings, *, demo_traffic: bool = False) -> AsyncIterator[Cdn]:
-    """The configured account's CDN API, or an embedded emulator when there is none (with
-    `demo_traffic`, one that keeps getting new tasks, some of them failing)."""
-    secret, token = settings.alibaba_cloud_access_key_secret, settings.alibaba_cloud_security_token
-    credentials = resolve_credentials(
-        settings.alibaba_cloud_access_key_id,
-        secret.get_secret_value() if secret else None,
-        security_token=token.get_secret_value() if token else None,
-        profile=settings.alibaba_cloud_profile,
-        config_file=settings.alibaba_cloud_config_file,
-    )
-    endpoint = settings.cdn_endpoint
-    emulator: Emulator | None = None
-    if credentials is None:
-        # Paths with /broken/ in them fail, so notifications can be tried out locally too.
-        # Demo tasks finish in seconds, so a newcomer sees a refresh through within a minute.
-        config = EmulatorConfig(seed=DEMO_TASKS, fail_pattern="/broken/", task_seconds=5)
-        emulator = Emulator(config)
-        endpoint = await emulator.start()
-        credentials = Credentials(config.access_key_id, config.access_key_secret)
-        log.warning(
-            "*** No Alibaba Cloud credentials configured: using the built-in CDN emulator "
-            "at %s (AccessKeyId %s) with %d demo tasks. Set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET to use your account. ***",
-            endpoint,
-            config.access_key_id,
-            DEMO_TASKS,
-        )
-    client = CdnClient(
-        endpoint=endpoint,
-        credentials=credentials,
-        limiter=RateLimiter(rates={"DescribeRefreshTasks": settings.cdn_qps}),
-        signature_version=settings.cdn_signature_version,
-        connect_timeout=settings.cdn_connect_timeout,
-        read_timeout=settings.cdn_read_timeout,
-        retry=RetryPolicy(max_retries=settings.cdn_max_retries),
-    )
-    cache = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
-    busy: asyncio.Task[None] | None = None
-    if emulator is not None and demo_traffic:
-        busy = asyncio.create_task(
-            keep_busy(emulator.ledger, clock=emulator.clock, every=DEMO_EVERY)
-        )
-        log.info("Demo: a new refresh task every %g s, every third one failing", DEMO_EVERY)
-    try:
-        yield Cdn(CachedReads(client, cache), emulator is not None, settings.cdn_fanout_types)
-    finally:
-        if busy is not None:
-            busy.cancel()
-        await client.aclose()
-        if emulator is not None:
-            await emulator.stop()
-
-
-async def _check_cdn(cdn: Cdn) -> str:
-    """What the CDN API says now, in words for the log; raises what a query would meet.
-
-    Queries need only DescribeRefreshTasks, so that call decides; the quota is a bonus that a
-    least-privilege RAM policy may not grant."""
-    request = TaskListRequest(page_size=1)
-    page = (
-        await cdn.reads.describe_refresh_tasks(request, fresh=True, priority=Priority.BACKGROUND)
-    ).value
-    try:
-        quota = (await cdn.reads.describe_refresh_quota(fresh=True)).value
-    except PermissionDenied:
-        left = "the refresh quota is not readable (only refresh and prefetch need it)"
-    except UpstreamError as error:
-        left = f"the refresh quota could not be read ({wording.describe(error)})"
-    else:
-        left = f"{quota.url_remain} of {quota.url_quota} URL refreshes left today"
-    return f"CDN API reachable: {page.total_count} tasks in the last 3 days; {left}"
 
 
 def _stop_signal() -> asyncio.Event:
@@ -202,27 +83,28 @@ class Mode:
     playground: Playground | None = None
 
 
-async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) -> None:
-    settings = mode.settings
+async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socket.socket) -> None:
+    settings, clock = mode.settings, source.clock
     async with slack_client(settings) as client:
         notifier = Notifier(client)
         policy = settings.policy()
         # Whatever the start-up check finds, the bot serves: people get the worded error and
         # the same process answers once the API does.
-        checkup = Checkup(lambda: _check_cdn(cdn), clock=lambda: datetime.now(UTC))
-        find_tasks = checkup.observing(cdn.find_tasks, live=lambda answer: answer.live)
+        checkup = Checkup(lambda: probe(source), clock=clock)
+        find_tasks = checkup.observing(source.find, live=lambda answer: answer.live)
         services = Services(
             find_tasks=find_tasks,
             store=store,
             notifier=notifier,
             people=Directory(client),
+            clock=clock,
             policy=policy,
         )
         watcher = Watcher(
             store=store,
-            fetch_failures=checkup.observing(cdn.failed_tasks),
+            fetch_failures=checkup.observing(source.failed),
             post=notifier.post_failures,
-            clock=lambda: datetime.now(UTC),
+            clock=clock,
             interval=settings.watch_interval,
             overlap=timedelta(seconds=settings.watch_overlap),
             scopes=policy.scopes,
@@ -230,7 +112,7 @@ async def _serve_slack(mode: Mode, cdn: Cdn, store: Store, sock: socket.socket) 
         stop = _stop_signal()
         checking = asyncio.create_task(checkup.run(stop))
         watching = asyncio.create_task(watcher.run(stop))
-        cloud = "emulator" if cdn.emulated else "alibaba"
+        cloud = "emulator" if source.emulated else "alibaba"
         socket_mode = mode.name == "socket"
         app = create_app(settings, services, client=client, socket_mode=socket_mode)
         connection: SocketConnection | None = None
@@ -323,39 +205,18 @@ def _playground_mode(settings: Settings, sock: socket.socket) -> Mode:
     return Mode("playground", played, playground)
 
 
-async def _run_bot(settings: Settings) -> None:
+async def _run_bot(settings: Settings, *, clock: Clock) -> None:
     slack = slack_mode(settings)  # a half-configured Slack fails before anything starts
     host = settings.host if slack else _playground_host(settings)
     sock = _listen(host, settings.port)
     mode = Mode(slack, settings) if slack else _playground_mode(settings, sock)
     store = Store(settings.database_url)  # created on first run, migrated on every start
     try:
-        async with open_cdn(settings, demo_traffic=True) as cdn:
-            await _serve_slack(mode, cdn, store, sock)
+        async with open_task_source(settings, clock=clock, demo_traffic=True) as source:
+            await _serve_slack(mode, source, store, sock)
     finally:
         store.close()
         sock.close()
-
-
-async def _run_query(settings: Settings, text: str, *, as_json: bool) -> int:
-    tz = datetime.now().astimezone().tzinfo or UTC
-    command = parse_query(text, now=datetime.now(UTC), tz=tz)
-    if isinstance(command, Help):
-        if command.unknown:
-            print(f"error: `{command.unknown}` is not a filter or command\n", file=sys.stderr)
-        print(console.USAGE, file=sys.stderr if command.unknown else sys.stdout)
-        return 2 if command.unknown else 0
-    if not isinstance(command, TaskQuery):
-        print(
-            "error: subscriptions live in Slack channels; use /cdn there. "
-            "This command runs task queries.",
-            file=sys.stderr,
-        )
-        return 2
-    async with open_cdn(settings) as cdn:
-        answer = await cdn.find_tasks(command)
-    print(console.as_json(answer) if as_json else console.table(answer, tz))
-    return 0
 
 
 async def _serve_emulator(config: EmulatorConfig, host: str, port: int) -> None:
@@ -377,32 +238,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     query.add_argument("--json", action="store_true", help="print JSON instead of a table")
     emulator = commands.add_parser("emulator", help="serve the local CDN API emulator")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8900, help="0 picks a free port")
-    emulator.add_argument("--access-key-id", default=EmulatorConfig.access_key_id)
-    emulator.add_argument("--access-key-secret", default=EmulatorConfig.access_key_secret)
-    emulator.add_argument("--security-token", help="make the key an STS key needing this token")
-    emulator.add_argument(
-        "--qps", type=float, default=10.0, help="DescribeRefreshTasks calls/s; 0 turns limits off"
-    )
-    emulator.add_argument(
-        "--task-seconds", type=float, default=30.0, help="how long a new task takes to finish"
-    )
-    emulator.add_argument("--fail-pattern", help="regex: tasks whose ObjectPath matches end Failed")
-    emulator.add_argument("--seed", type=int, default=0, help="preload N demo tasks")
-    emulator.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of requests that meet a fault (0-1)"
-    )
-    emulator.add_argument(
-        "--fault-kinds",
-        default=",".join(FAULT_KINDS),
-        help=f"comma-separated, from {','.join(FAULT_KINDS)}",
-    )
-    emulator.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
-    emulator.add_argument(
-        "--stall-seconds", type=float, default=15.0, help="how long a timeout fault stalls"
-    )
-    emulator.add_argument("--fault-seed", type=int, default=0, help="repeatable fault sequence")
+    cli.add_arguments(emulator)
     return parser
 
 
@@ -413,33 +249,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(logging.INFO)
     # One line per HTTP request is noise at INFO; failures surface as bot.errors anyway.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The bot's one clock: parsing, planning, the watcher and the checkup all read it.
+    clock: Clock = functools.partial(datetime.now, UTC)
     try:
         if args.command == "query":
-            return asyncio.run(
-                _run_query(load_settings(), " ".join(args.filters), as_json=args.json)
-            )
+            text, settings = " ".join(args.filters), load_settings()
+            return asyncio.run(console.run_query(settings, text, clock=clock, print_json=args.json))
         if args.command == "emulator":
-            config = EmulatorConfig(
-                access_key_id=args.access_key_id,
-                access_key_secret=args.access_key_secret,
-                security_token=args.security_token,
-                qps=args.qps,
-                task_seconds=args.task_seconds,
-                fail_pattern=args.fail_pattern,
-                seed=args.seed,
-                faults=FaultPlan(
-                    rate=args.fault_rate,
-                    kinds=tuple(k.strip() for k in args.fault_kinds.split(",") if k.strip()),
-                    latency_ms=args.latency_ms,
-                    stall_seconds=args.stall_seconds,
-                    seed=args.fault_seed,
-                ),
-            )
-            asyncio.run(_serve_emulator(config, args.host, args.port))
+            asyncio.run(_serve_emulator(cli.config_from(args), args.host, args.port))
         else:
             settings = load_settings()
             logging.getLogger().setLevel(settings.log_level.upper())
-            asyncio.run(_run_bot(settings))
+            asyncio.run(_run_bot(settings, clock=clock))
     except KeyboardInterrupt:
         return 0
     except UserInputError as error:  # the filters must change: a too-deep page, a typo

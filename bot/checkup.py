@@ -16,11 +16,15 @@ from datetime import datetime
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from bot import wording
+from bot.cdn.limiter import Priority
+from bot.cdn.source import TaskSource
+from bot.core.tasks import TaskListRequest
 from bot.errors import (
     BotError,
     CredentialsRejected,
     MalformedResponse,
     PermissionDenied,
+    UpstreamError,
     UpstreamUnavailable,
     UpstreamUnreachable,
 )
@@ -52,6 +56,27 @@ def state_of(error: BotError) -> State | None:
         # a write is that feature's problem, told to whoever uses it.
         return "forbidden" if error.action == QUERY_ACTION else None
     return None
+
+
+async def probe(source: TaskSource) -> str:
+    """What the CDN API says now, in words for the log; raises what a query would meet.
+
+    Queries need only DescribeRefreshTasks, so that call decides; the quota is a bonus that a
+    least-privilege RAM policy may not grant."""
+    request = TaskListRequest(page_size=1)
+    reads = source.reads
+    page = (
+        await reads.describe_refresh_tasks(request, fresh=True, priority=Priority.BACKGROUND)
+    ).value
+    try:
+        quota = (await reads.describe_refresh_quota(fresh=True)).value
+    except PermissionDenied:
+        left = "the refresh quota is not readable (only refresh and prefetch need it)"
+    except UpstreamError as error:
+        left = f"the refresh quota could not be read ({wording.describe(error)})"
+    else:
+        left = f"{quota.url_remain} of {quota.url_quota} URL refreshes left today"
+    return f"CDN API reachable: {page.total_count} tasks in the last 3 days; {left}"
 
 
 @dataclass(frozen=True)

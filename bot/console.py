@@ -1,12 +1,17 @@
-"""The terminal surface of `python -m bot query`: a plain-text table or JSON of a page."""
+"""The terminal surface of `python -m bot query`: parse as /cdn would, then a plain-text table or
+JSON of the page."""
 
 from __future__ import annotations
 
 import json
-from datetime import tzinfo
+import sys
+from datetime import UTC, tzinfo
 
+from bot.cdn.source import Clock, open_task_source
+from bot.config import Settings
 from bot.core.display import freshness, progress_text, shorten_middle
 from bot.core.plan import Answer
+from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.tasks import Task, format_api_time
 from bot.core.timeframe import shown
 
@@ -88,3 +93,27 @@ def as_json(answer: Answer) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: bool) -> int:
+    """Answer `text` from the terminal as /cdn would and print it; the exit status (2: the
+    filters must change)."""
+    now = clock()
+    tz = now.astimezone().tzinfo or UTC  # the terminal's own timezone
+    command = parse_query(text, now=now, tz=tz)
+    if isinstance(command, Help):
+        if command.unknown:
+            print(f"error: `{command.unknown}` is not a filter or command\n", file=sys.stderr)
+        print(USAGE, file=sys.stderr if command.unknown else sys.stdout)
+        return 2 if command.unknown else 0
+    if not isinstance(command, TaskQuery):
+        print(
+            "error: subscriptions live in Slack channels; use /cdn there. "
+            "This command runs task queries.",
+            file=sys.stderr,
+        )
+        return 2
+    async with open_task_source(settings, clock=clock) as source:
+        answer = await source.find(command)
+    print(as_json(answer) if print_json else table(answer, tz))
+    return 0

@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean environment, a controllable clock, and the CDN emulator on port 0."""
+"""Shared fixtures: a clean environment, a controllable clock, the CDN emulator on port 0 and
+the task source over it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.limiter import RateLimiter
+from bot.cdn.source import TaskSource
 from tests.slack.fake_slack import FakeSlack
 
 KEY_ID = "test-key"
@@ -98,6 +101,12 @@ def make_client(
         now=clock,
         **options,  # type: ignore[arg-type]
     )
+
+
+def make_source(client: CdnClient, clock: Clock, *, ttl: float = 0.0) -> TaskSource:
+    """The bot's TaskSource over `client`, planning at `clock` (`ttl`: how long answers are
+    cached)."""
+    return TaskSource(CachedReads(client, ResponseCache(ttl=ttl)), clock=clock)
 
 
 @pytest.fixture

@@ -10,17 +10,15 @@ from datetime import timedelta
 
 import pytest
 
-from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.client import CdnClient
 from bot.cdn.emulator import Emulator
-from bot.cdn.source import failed_tasks
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
 from bot.slack.app import slack_client
 from bot.slack.notify import Notifier
 from bot.store.database import Store
 from bot.watcher import Watcher
-from tests.conftest import Clock, emulator_config, make_client, wait_until
+from tests.conftest import Clock, emulator_config, make_client, make_source, wait_until
 from tests.slack.conftest import slack_settings
 
 pytestmark = pytest.mark.timeout(60)
@@ -38,15 +36,10 @@ class World:
 
     def watcher(self, store: Store | None = None) -> Watcher:
         """A watcher as a fresh bot process would build it (same database, new everything else)."""
-        reads = CachedReads(self.cdn, ResponseCache(ttl=0))
-
-        async def fetch(start, end):
-            return await failed_tasks(reads, start=start, end=end)
-
         notifier = Notifier(self.client, spacing=0)
         return Watcher(
             store=store or self.store,
-            fetch_failures=fetch,
+            fetch_failures=make_source(self.cdn, self.clock).failed,
             post=notifier.post_failures,
             clock=self.clock,
             interval=60,
@@ -58,9 +51,12 @@ class World:
 
     async def fail(self, *paths, kind="File"):
         """Create tasks that will fail (their path holds /broken/) and let them finish."""
-        made = await self.cdn.refresh_object_caches(list(paths), object_type=kind)
+        made = []
+        for start in range(0, len(paths), 10):  # the API takes ten domains per call at most
+            batch = list(paths[start : start + 10])
+            made += (await self.cdn.refresh_object_caches(batch, object_type=kind)).task_ids
         self.clock.advance(seconds=31)
-        return made.task_ids
+        return made
 
     def posted(self, channel):
         return [body["text"] for body in self.slack.posts_to(channel)]

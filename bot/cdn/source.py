@@ -1,17 +1,31 @@
-"""Answer a TaskQuery: plan it, run the calls through the cache concurrently, merge the pages.
+"""Where the bot's tasks come from: the CDN API behind its cache, as one TaskSource.
 
-A merged query runs in two rounds (the first page of every stream, then the pages their totals
-show exist), each checked against the per-command call budget before anything is sent.
+`find` answers a TaskQuery: plan it, run the calls through the cache concurrently, merge the
+pages. A merged query runs in two rounds (the first page of every stream, then the pages their
+totals show exist), each checked against the per-command call budget before anything is sent.
+`failed` is what the watcher polls. `open_task_source` builds one from the settings.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Sequence
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Protocol
 
-from bot.cdn.cache import Cached, CachedReads
-from bot.cdn.limiter import Priority
+from pydantic import SecretStr
+
+from bot.cdn.cache import Cached, CachedReads, ResponseCache
+from bot.cdn.client import CdnClient, RetryPolicy
+from bot.cdn.credentials import Credentials, resolve_credentials
+from bot.cdn.emulator import Emulator, EmulatorConfig
+from bot.cdn.emulator.demo import keep_busy
+from bot.cdn.limiter import Priority, RateLimiter
+from bot.cdn.signing import SignatureVersion
 from bot.core.plan import (
     CALL_BUDGET,
     DEFAULT_FAN_OUT,
@@ -26,38 +40,84 @@ from bot.core.query import TaskQuery
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Status, Task, TaskListRequest, TaskPage
 from bot.core.watch import WATCHED_TYPES
 
+log = logging.getLogger(__name__)
 
-async def fetch_tasks(
-    reads: CachedReads,
-    query: TaskQuery,
-    *,
-    now: datetime,
-    fan_out: Sequence[ObjectType] = DEFAULT_FAN_OUT,
-    fresh: bool = False,
-    priority: Priority = Priority.INTERACTIVE,
-    caller: str = "",
-    budget: int = CALL_BUDGET,
-) -> Answer:
-    """The page `query` asks for; `fresh` skips cached answers (the Refresh button); `caller`
-    is the person waiting, who takes turns with others for the API's rate."""
-    plan = plan_calls(query, now=now, fan_out=fan_out)
-    check_budget(plan, budget=budget)
+Clock = Callable[[], datetime]
+DEMO_TASKS = 400
+DEMO_EVERY = 20.0  # seconds between the embedded emulator's new demo tasks
 
-    async def run(call: TaskListRequest | IdLookup) -> Cached[TaskPage]:
-        if isinstance(call, IdLookup):
-            return await reads.describe_refresh_task_by_id(
-                call.task_ids, fresh=fresh, priority=priority, caller=caller
+
+@dataclass(frozen=True)
+class TaskSource:
+    """Task queries and failure scans against the CDN API; `clock` is the bot's one clock,
+    whose now every plan is made at."""
+
+    reads: CachedReads
+    clock: Clock
+    fan_out: Sequence[ObjectType] = DEFAULT_FAN_OUT
+    emulated: bool = False
+    budget: int = CALL_BUDGET
+
+    async def find(
+        self,
+        query: TaskQuery,
+        *,
+        fresh: bool = False,
+        caller: str = "",
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> Answer:
+        """The page `query` asks for (a TaskFinder); `fresh` skips cached answers (the Refresh
+        button); `caller` is the person waiting, who takes turns with others for the API's rate."""
+        plan = plan_calls(query, now=self.clock(), fan_out=self.fan_out)
+        check_budget(plan, budget=self.budget)
+        reads = self.reads
+
+        async def run(call: TaskListRequest | IdLookup) -> Cached[TaskPage]:
+            if isinstance(call, IdLookup):
+                return await reads.describe_refresh_task_by_id(
+                    call.task_ids, fresh=fresh, priority=priority, caller=caller
+                )
+            return await reads.describe_refresh_tasks(
+                call, fresh=fresh, priority=priority, caller=caller
             )
-        return await reads.describe_refresh_tasks(
-            call, fresh=fresh, priority=priority, caller=caller
-        )
 
-    first = await _all(run(call) for call in plan.calls)
-    grown = follow_up(plan, [answer.value for answer in first])
-    check_budget(grown, budget=budget)
-    answers = first + await _all(run(call) for call in grown.calls[len(plan.calls) :])
-    page = merge_pages(grown, [answer.value for answer in answers])
-    return Answer(page, grown, max((answer.age for answer in answers), default=0.0))
+        first = await _all(run(call) for call in plan.calls)
+        grown = follow_up(plan, [answer.value for answer in first])
+        check_budget(grown, budget=self.budget)
+        answers = first + await _all(run(call) for call in grown.calls[len(plan.calls) :])
+        page = merge_pages(grown, [answer.value for answer in answers])
+        return Answer(page, grown, max((answer.age for answer in answers), default=0.0))
+
+    async def failed(
+        self, start: datetime, end: datetime, *, types: Sequence[ObjectType] = WATCHED_TYPES
+    ) -> list[Task]:
+        """Every failed task created in [start, end] (the watcher's FetchFailures), one paged
+        stream per type, as a background caller: the number of calls depends on the failures,
+        never on who is subscribed."""
+        reads = self.reads
+
+        async def stream(kind: ObjectType) -> list[Task]:
+            found: list[Task] = []
+            number = 1
+            while True:
+                request = TaskListRequest(
+                    object_type=kind,
+                    status=Status.FAILED,
+                    start_time=start,
+                    end_time=end,
+                    page_number=number,
+                    page_size=MAX_PAGE_SIZE,
+                )
+                cached = await reads.describe_refresh_tasks(
+                    request, fresh=True, priority=Priority.BACKGROUND
+                )
+                found += cached.value.tasks
+                if number * MAX_PAGE_SIZE >= cached.value.total_count or not cached.value.tasks:
+                    return found
+                number += 1
+
+        streams = await asyncio.gather(*(stream(kind) for kind in dict.fromkeys(types)))
+        return [task for tasks in streams for task in tasks]
 
 
 async def _all(calls: Iterable[Awaitable[Cached[TaskPage]]]) -> list[Cached[TaskPage]]:
@@ -71,35 +131,88 @@ async def _all(calls: Iterable[Awaitable[Cached[TaskPage]]]) -> list[Cached[Task
         raise
 
 
-async def failed_tasks(
-    reads: CachedReads,
-    *,
-    start: datetime,
-    end: datetime,
-    types: Sequence[ObjectType] = WATCHED_TYPES,
-) -> list[Task]:
-    """Every failed task created in [start, end], one paged stream per type, as a background
-    caller: the number of calls depends on the failures, never on who is subscribed."""
+class SourceSettings(Protocol):
+    """The settings a TaskSource is built from (bot.config.Settings, which bot.cdn never
+    imports)."""
 
-    async def stream(kind: ObjectType) -> list[Task]:
-        found: list[Task] = []
-        number = 1
-        while True:
-            request = TaskListRequest(
-                object_type=kind,
-                status=Status.FAILED,
-                start_time=start,
-                end_time=end,
-                page_number=number,
-                page_size=MAX_PAGE_SIZE,
-            )
-            cached = await reads.describe_refresh_tasks(
-                request, fresh=True, priority=Priority.BACKGROUND
-            )
-            found += cached.value.tasks
-            if number * MAX_PAGE_SIZE >= cached.value.total_count or not cached.value.tasks:
-                return found
-            number += 1
+    alibaba_cloud_access_key_id: str | None
+    alibaba_cloud_access_key_secret: SecretStr | None
+    alibaba_cloud_security_token: SecretStr | None
+    alibaba_cloud_profile: str | None
+    alibaba_cloud_config_file: Path
+    cdn_endpoint: str
+    cdn_signature_version: SignatureVersion
+    cdn_qps: float
+    cdn_connect_timeout: float
+    cdn_read_timeout: float
+    cdn_max_retries: int
+    cdn_fanout_types: tuple[ObjectType, ...]
+    cache_ttl: float
+    cache_size: int
 
-    streams = await asyncio.gather(*(stream(kind) for kind in dict.fromkeys(types)))
-    return [task for tasks in streams for task in tasks]
+
+def _credentials(settings: SourceSettings) -> Credentials | None:
+    secret, token = settings.alibaba_cloud_access_key_secret, settings.alibaba_cloud_security_token
+    return resolve_credentials(
+        settings.alibaba_cloud_access_key_id,
+        secret.get_secret_value() if secret else None,
+        security_token=token.get_secret_value() if token else None,
+        profile=settings.alibaba_cloud_profile,
+        config_file=settings.alibaba_cloud_config_file,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_task_source(
+    settings: SourceSettings, *, clock: Clock, demo_traffic: bool = False
+) -> AsyncIterator[TaskSource]:
+    """The configured account's tasks, or an embedded emulator's when there is none (with
+    `demo_traffic`, one that keeps getting new tasks, some of them failing)."""
+    credentials = _credentials(settings)
+    endpoint = settings.cdn_endpoint
+    emulator: Emulator | None = None
+    if credentials is None:
+        # Paths with /broken/ in them fail, so notifications can be tried out locally too.
+        # Demo tasks finish in seconds, so a newcomer sees a refresh through within a minute.
+        config = EmulatorConfig(seed=DEMO_TASKS, fail_pattern="/broken/", task_seconds=5)
+        emulator = Emulator(config)
+        endpoint = await emulator.start()
+        credentials = Credentials(config.access_key_id, config.access_key_secret)
+        log.warning(
+            "*** No Alibaba Cloud credentials configured: using the built-in CDN emulator "
+            "at %s (AccessKeyId %s) with %d demo tasks. Set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET to use your account. ***",
+            endpoint,
+            config.access_key_id,
+            DEMO_TASKS,
+        )
+    client = CdnClient(
+        endpoint=endpoint,
+        credentials=credentials,
+        limiter=RateLimiter(rates={"DescribeRefreshTasks": settings.cdn_qps}),
+        signature_version=settings.cdn_signature_version,
+        connect_timeout=settings.cdn_connect_timeout,
+        read_timeout=settings.cdn_read_timeout,
+        retry=RetryPolicy(max_retries=settings.cdn_max_retries),
+        now=clock,
+    )
+    cache = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
+    busy: asyncio.Task[None] | None = None
+    if emulator is not None and demo_traffic:
+        busy = asyncio.create_task(
+            keep_busy(emulator.ledger, clock=emulator.clock, every=DEMO_EVERY)
+        )
+        log.info("Demo: a new refresh task every %g s, every third one failing", DEMO_EVERY)
+    try:
+        yield TaskSource(
+            CachedReads(client, cache),
+            clock=clock,
+            fan_out=settings.cdn_fanout_types,
+            emulated=emulator is not None,
+        )
+    finally:
+        if busy is not None:
+            busy.cancel()
+        await client.aclose()
+        if emulator is not None:
+            await emulator.stop()

@@ -1,8 +1,10 @@
-"""Plans fetched from the emulator over HTTP: fan-out paging equals slicing one sorted list."""
+"""The task source against the emulator over HTTP: fan-out paging equals slicing one sorted
+list, answers say how old they are, lookups by ID, failure scans, and how it is opened."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -10,11 +12,12 @@ from hypothesis import strategies as st
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.ledger import Ledger, LedgerTask
-from bot.cdn.source import fetch_tasks
+from bot.cdn.source import TaskSource, open_task_source
+from bot.config import Settings
 from bot.core.plan import DEFAULT_FAN_OUT
 from bot.core.query import TaskQuery, parse_query
 from bot.core.tasks import Status
-from tests.conftest import make_client
+from tests.conftest import KEY_ID, KEY_SECRET, make_client, make_source
 
 DOMAINS = ("a.example.com", "b.example.com")
 KINDS = ("file", "directory", "preload", "regex")
@@ -75,12 +78,9 @@ def test_fan_out_pages_are_slices_of_the_sorted_whole(
 
     async def pages():
         async with make_client(threaded_emulator, clock) as cdn:
-            reads = CachedReads(cdn, ResponseCache(ttl=0))
+            source = make_source(cdn, clock)
             last = max(1, -(-len(expected) // size)) + 1
-            return [
-                await fetch_tasks(reads, query.at_page(number), now=now)
-                for number in range(1, last + 1)
-            ]
+            return [await source.find(query.at_page(number)) for number in range(1, last + 1)]
 
     for number, answer in enumerate(asyncio.run(pages()), start=1):
         assert answer.page.total_count == len(expected)
@@ -92,13 +92,14 @@ async def test_answer_reports_cache_age(emulator, clock):
     timer = [100.0]
     async with make_client(emulator, clock) as cdn:
         reads = CachedReads(cdn, ResponseCache(ttl=30, timer=lambda: timer[0]))
+        source = TaskSource(reads, clock=clock)
         query = TaskQuery(status=Status.FAILED)
-        first = await fetch_tasks(reads, query, now=clock())
+        first = await source.find(query)
         assert first.live and len(first.plan.calls) == 3
         timer[0] += 12
-        cached = await fetch_tasks(reads, query, now=clock())
+        cached = await source.find(query)
         assert cached.age == 12 and not cached.live
-        fresh = await fetch_tasks(reads, query, now=clock(), fresh=True)
+        fresh = await source.find(query, fresh=True)
         assert fresh.live
     assert len(emulator.calls_of("DescribeRefreshTasks")) == 6
 
@@ -106,11 +107,54 @@ async def test_answer_reports_cache_age(emulator, clock):
 async def test_lookup_by_ids_through_the_emulator(emulator, clock):
     async with make_client(emulator, clock) as cdn:
         made = await cdn.refresh_object_caches([f"https://c.example.com/{n}" for n in range(12)])
-        reads = CachedReads(cdn, ResponseCache(ttl=0))
         ids = ",".join(made.task_ids)
-        answer = await fetch_tasks(
-            reads, parse_query(f"task {ids} size:5", now=clock()), now=clock()
-        )
+        answer = await make_source(cdn, clock).find(parse_query(f"task {ids} size:5", now=clock()))
     assert answer.page.total_count == 12
     assert [t.task_id for t in answer.page.tasks] == list(reversed(made.task_ids))[:5]
     assert len(emulator.calls_of("DescribeRefreshTaskById")) == 2
+
+
+async def test_plans_are_made_at_the_clocks_now(emulator, clock):
+    async with make_client(emulator, clock) as cdn:
+        source = make_source(cdn, clock)
+        clock.advance(hours=-1)  # the source's clock, not the machine's, says what "since" means
+        answer = await source.find(parse_query("type:file since:30m", now=clock()))
+    (call,) = answer.plan.calls
+    assert call.end_time == clock()
+
+
+async def test_failed_reads_every_page_of_every_type_once(emulator, clock):
+    emulator.ledger.fail_pattern = re.compile("/broken/")
+    start = clock() - timedelta(seconds=1)
+    paths = [f"https://a.example.com/broken/{n}.js" for n in range(130)]
+    emulator.ledger.create(paths, "file", clock())
+    emulator.ledger.create(["https://a.example.com/broken/"], "directory", clock())
+    emulator.ledger.create(["https://a.example.com/fine.js"], "file", clock())
+    clock.advance(seconds=61)
+    async with make_client(emulator, clock) as cdn:
+        failed = await make_source(cdn, clock).failed(start, clock())
+    assert len(failed) == 131 and {task.status for task in failed} == {Status.FAILED}
+    assert len({task.task_id for task in failed}) == 131
+    # Two pages of files, one page for each of the other four watched types.
+    assert len(emulator.calls_of("DescribeRefreshTasks")) == 6
+
+
+async def test_opened_from_settings_it_uses_the_account_and_the_clock(emulator, clock):
+    configured = Settings(
+        cdn_endpoint=emulator.url,
+        alibaba_cloud_access_key_id=KEY_ID,
+        alibaba_cloud_access_key_secret=KEY_SECRET,
+        cdn_fanout_types="file,preload",
+    )
+    async with open_task_source(configured, clock=clock) as source:
+        answer = await source.find(TaskQuery(status=Status.FAILED))
+        assert source.clock is clock and not source.emulated
+    assert len(answer.plan.calls) == 2  # CDN_FANOUT_TYPES decides the merge's streams
+    assert emulator.calls_of("DescribeRefreshTasks")
+
+
+async def test_without_credentials_it_opens_the_embedded_emulator(tmp_path, clock):
+    configured = Settings(alibaba_cloud_config_file=tmp_path / "none.json")
+    async with open_task_source(configured, clock=clock) as source:
+        answer = await source.find(TaskQuery())
+    assert source.emulated and answer.page.total_count > 0

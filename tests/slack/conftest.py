@@ -9,9 +9,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.demo import seed_history
-from bot.cdn.source import fetch_tasks
 from bot.config import Settings
 from bot.core.access import Policy
 from bot.slack.admission import Admission
@@ -20,7 +18,7 @@ from bot.slack.notify import Notifier
 from bot.slack.people import Directory
 from bot.slack.replies import Services
 from bot.store.database import Store
-from tests.conftest import make_client
+from tests.conftest import make_client, make_source
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
 
 
@@ -52,16 +50,11 @@ async def running_bot(emulator, clock, fake_slack, tmp_path, request) -> AsyncIt
     seed_history(emulator.ledger, 120, now=clock())
     settings = slack_settings(fake_slack)
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
-        reads = CachedReads(cdn, ResponseCache(ttl=60))
-
-        async def find_tasks(query, *, fresh=False, caller=""):
-            return await fetch_tasks(reads, query, now=clock(), fresh=fresh, caller=caller)
-
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         marker = request.node.get_closest_marker("policy") if request else None
         admission = request.node.get_closest_marker("admission") if request else None
         services = Services(
-            find_tasks=find_tasks,
+            find_tasks=make_source(cdn, clock, ttl=60).find,
             store=store,
             notifier=Notifier(client),
             people=Directory(client),

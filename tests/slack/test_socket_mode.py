@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from bot.cdn.cache import CachedReads, ResponseCache
-from bot.cdn.source import fetch_tasks
 from bot.slack.app import SocketConnection, create_app, slack_client
 from bot.slack.notify import Notifier
 from bot.slack.people import Directory
 from bot.slack.replies import Services
 from bot.store.database import Store
-from tests.conftest import make_client
+from tests.conftest import make_client, make_source
 from tests.slack.conftest import slack_settings
 from tests.slack.fake_slack import APP_TOKEN, slash_command
 from tests.slack.limits import check_message
@@ -21,14 +19,9 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_pa
     emulator.ledger.create(["https://s.example.com/a.js"], "file", clock())
     settings = slack_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
-        reads = CachedReads(cdn, ResponseCache(ttl=0))
-
-        async def find_tasks(query, *, fresh=False, caller=""):
-            return await fetch_tasks(reads, query, now=clock(), fresh=fresh, caller=caller)
-
         store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
         services = Services(
-            find_tasks=find_tasks,
+            find_tasks=make_source(cdn, clock).find,
             store=store,
             notifier=Notifier(client),
             people=Directory(client),

@@ -57,3 +57,45 @@ def test_every_filter_key_and_alias_is_documented(doc):
 def test_every_type_and_status_is_documented(doc):
     missing = [word for word in VALUES if not mentions_word(DOCS[doc], word)]
     assert not missing, f"{doc} does not mention {', '.join(missing)}"
+
+
+def layout() -> list[tuple[tuple[str, ...], str]]:
+    """What the README's Layout names: (path parts, what it says it owns), in its order.
+
+    Two spaces of indent per level; a name ending in `/` is a folder the lines below it are in.
+    """
+    block = re.search(r"```\n(.*?)```", section("Layout"), re.DOTALL)
+    assert block, "the Layout section has no code block"
+    folders: list[str] = []
+    entries = []
+    for line in block.group(1).splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        name, _, owns = line.strip().partition(" ")
+        assert indent % 2 == 0 and indent // 2 <= len(folders), f"misplaced: {line!r}"
+        del folders[indent // 2 :]
+        entries.append(((*folders, name.rstrip("/")), owns.strip()))
+        if name.endswith("/"):
+            folders.append(name.rstrip("/"))
+    return entries
+
+
+def test_layout_names_every_module_under_bot_and_only_those():
+    named = {"/".join(parts) for parts, _ in layout() if parts[-1].endswith(".py")}
+    real = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "bot").rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert not real - named, f"the README's Layout misses {sorted(real - named)}"
+    assert not named - real, f"the README's Layout names what is gone: {sorted(named - real)}"
+    folders = ["/".join(parts) for parts, _ in layout() if not parts[-1].endswith(".py")]
+    assert all((ROOT / folder).is_dir() for folder in folders), folders
+
+
+def test_layout_says_what_each_entry_owns_in_tree_order():
+    entries = layout()
+    assert all(owns for _, owns in entries), [p for p, owns in entries if not owns]
+    under_bot = [parts for parts, _ in entries if parts[0] == "bot" and len(parts) > 1]
+    for folder in {parts[:-1] for parts in under_bot}:
+        names = [parts[-1] for parts in under_bot if parts[:-1] == folder]
+        assert names == sorted(names), f"{'/'.join(folder)}/ is not in tree order: {names}"

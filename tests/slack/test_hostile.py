@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import threading
@@ -24,6 +23,7 @@ from bot.core.watch import Subscription
 from bot.slack import alerts
 from bot.slack.help import help_reply
 from bot.slack.render import ActionId, audit_trail, problem, task_page
+from tests.slack import world
 from tests.slack.fake_slack import button_click, signed_headers, slash_command
 from tests.slack.limits import HOSTILE, assert_inert, check_message
 from tests.slack.test_http_app import command
@@ -50,55 +50,40 @@ async def test_commands_get_answers_while_the_cloud_fails(running_bot, emulator)
 
 
 @contextmanager
-def bot_in_a_thread(request):
-    """The running_bot fixture's world, served from a loop of its own so sync code can drive it."""
+def bot_in_a_thread(database):
+    """The bot world served from a loop of its own, so sync code (hypothesis) can drive it."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder = {}
 
     async def serve():
-        from bot.cdn.emulator import Emulator
-        from tests.conftest import Clock, emulator_config
-        from tests.slack.conftest import running_bot as make  # the fixture's generator
-        from tests.slack.fake_slack import FakeSlack
-
-        clock = Clock(datetime.now(UTC).replace(microsecond=0))
-        emulator = Emulator(emulator_config(clock))
-        await emulator.start()
-        slack = FakeSlack()
-        await slack.start()
-        tmp_path = request.getfixturevalue("tmp_path")
-        generator = make.__wrapped__(emulator, clock, slack, tmp_path, None)
-        holder["bot"] = await generator.__anext__()
         holder["stop"] = asyncio.Event()
-        ready.set()
-        await holder["stop"].wait()
-        # Let replies still on their way (Bolt runs listeners as tasks) finish first.
-        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        if others:
-            await asyncio.wait(others, timeout=10)
-        # Resume it the way pytest finishes a fixture, so its teardown code runs.
-        with contextlib.suppress(StopAsyncIteration):
-            await generator.__anext__()
-        await slack.stop()
-        await emulator.stop()
+        try:
+            async with world.running_bot(database) as bot:
+                holder["bot"] = bot
+                ready.set()
+                await holder["stop"].wait()
+        finally:
+            ready.set()  # also when it could not start: the error is the thread's
 
     thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
     thread.start()
-    ready.wait(30)
     try:
+        ready.wait(30)
+        assert "bot" in holder, "the bot did not start"
         yield holder["bot"], loop
     finally:
-        loop.call_soon_threadsafe(holder["stop"].set)
+        if "stop" in holder:
+            loop.call_soon_threadsafe(holder["stop"].set)
         thread.join(30)
         loop.close()
 
 
 @pytest.fixture
-def fuzz_target(request, caplog):
+def fuzz_target(tmp_path, caplog):
     with (
         caplog.at_level(logging.WARNING),
-        bot_in_a_thread(request) as (bot, loop),
+        bot_in_a_thread(tmp_path / "bot.db") as (bot, loop),
         httpx.Client(base_url=bot.url, timeout=30) as http,
     ):
         yield bot, loop, http, caplog

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import socket
 import statistics
 import subprocess
@@ -23,6 +22,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.cdn.emulator import Emulator, EmulatorConfig
+from tests.environment import clean_environ
 from tests.slack.fake_slack import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -56,20 +56,22 @@ def percentile(values: list[float], share: float) -> float:
 def start_bot(
     port: int, slack: FakeSlack, endpoint: str, *, extra: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "CDN_ENDPOINT": endpoint,
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/bot.db",
-        **(extra or {}),
-    }
+    # Only these settings: none the shell running the benchmark happens to export.
+    env = clean_environ(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "CDN_ENDPOINT": endpoint,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": f"sqlite:///{tempfile.mkdtemp()}/bot.db",
+            **(extra or {}),
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "bot"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

@@ -16,6 +16,7 @@ from bot.cdn.credentials import Credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.limiter import RateLimiter
 from bot.cdn.source import TaskSource
+from tests.environment import settings_in
 from tests.slack.fake_slack import FakeSlack
 
 KEY_ID = "test-key"
@@ -32,10 +33,9 @@ async def wait_until(condition, *, timeout: float = 20) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the operator's Slack or cloud settings."""
-    for name in list(os.environ):
-        if name.startswith(("SLACK_", "ALIBABA_CLOUD_", "CDN_")):
-            monkeypatch.delenv(name)
+    """No test sees any setting the operator exported (tests.environment says which)."""
+    for name in list(settings_in(os.environ)):
+        monkeypatch.delenv(name)
 
 
 class Clock:

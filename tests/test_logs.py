@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from bot.logs import FORMAT, TRACEBACK_INDENT, LineFormatter, escaped
+from tests.environment import clean_environ
 
 BREAKERS = ["\n", "\r", "\r\n", "\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1e"]
 OTHER_CONTROLS = ["\x00", "\x1b[31m", "\x7f", "\x9b", "\t", "\u202e", "\u2066"]
@@ -61,6 +62,7 @@ def test_main_writes_one_line_per_record(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=tmp_path,
+        env=clean_environ({"HOME": str(tmp_path)}),
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import queue
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from bot.cdn.credentials import Credentials
 from bot.cdn.limiter import RateLimiter
 from bot.core.tasks import ObjectType, Status, TaskListRequest
 from tests.conftest import wait_until
+from tests.environment import clean_environ
 
 pytestmark = pytest.mark.timeout(60)
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +30,6 @@ class Running:
     """A `python -m bot` process whose output lines are collected by a reader thread."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        clean = {
-            k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ALIBABA_", "CDN_"))
-        }
         env = env or {}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", *args],
@@ -41,7 +38,7 @@ class Running:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**clean, "PYTHONPATH": str(ROOT), **env},
+            env=clean_environ({"PYTHONPATH": str(ROOT), **env}),
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
@@ -185,6 +182,7 @@ def test_half_configured_credentials_fail_clearly(tmp_path):
 def test_emulator_help_lists_the_contract_flags():
     output = subprocess.run(
         [sys.executable, "-m", "bot", "emulator", "--help"],
+        env=clean_environ(),
         capture_output=True,
         text=True,
         check=True,
@@ -245,7 +243,7 @@ def test_query_command_json_against_a_configured_endpoint(tmp_path):
             [sys.executable, "-m", "bot", "query", "www.example.com page:2 size:3", "--json"],
             capture_output=True,
             text=True,
-            env={**os.environ, **env},
+            env=clean_environ(env),
             timeout=30,
         )
     finally:

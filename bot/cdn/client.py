@@ -21,7 +21,7 @@ from bot.cdn import responses, signing
 from bot.cdn.credentials import Credentials
 from bot.cdn.limiter import Priority, RateLimiter
 from bot.cdn.transport import AiohttpTransport
-from bot.core.tasks import IDS_PER_LOOKUP, RefreshQuota, Submission, TaskListRequest, TaskPage
+from bot.core.tasks import IDS_PER_LOOKUP, CreatedTasks, RefreshQuota, TaskListRequest, TaskPage
 from bot.errors import (
     CredentialsRejected,
     MalformedResponse,
@@ -221,7 +221,7 @@ class CdnClient:
 
     async def refresh_object_caches(
         self, paths: Sequence[str], *, object_type: str = "File", force: bool = False
-    ) -> Submission:
+    ) -> CreatedTasks:
         """RefreshObjectCaches: purge the given URLs, directories or one regex."""
         action = "RefreshObjectCaches"
         form = {"ObjectPath": "\n".join(paths), "ObjectType": object_type}
@@ -233,7 +233,7 @@ class CdnClient:
 
     async def push_object_cache(
         self, paths: Sequence[str], *, area: str | None = None, l2_preload: bool = False
-    ) -> Submission:
+    ) -> CreatedTasks:
         """PushObjectCache: prefetch the given URLs."""
         action = "PushObjectCache"
         params = {}

@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.core.tasks import (
+    CreatedTasks,
     ObjectType,
     RefreshQuota,
     Status,
-    Submission,
     Task,
     TaskPage,
     parse_api_time,
@@ -71,11 +71,11 @@ def task_page(action: str, body: Mapping[str, Any], *, page_size: int | None = N
         raise _malformed(action, body) from exc
 
 
-def submission(action: str, body: Mapping[str, Any], *, id_field: str) -> Submission:
+def submission(action: str, body: Mapping[str, Any], *, id_field: str) -> CreatedTasks:
     """A RefreshObjectCaches/PushObjectCache body: comma-separated task IDs."""
     try:
         ids = str(body[id_field])
-        return Submission(
+        return CreatedTasks(
             task_ids=tuple(part.strip() for part in ids.split(",") if part.strip()),
             request_id=str(body.get("RequestId", "")),
         )

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.filters import MAX_URL, did_you_mean
-from bot.core.tasks import host_of
+from bot.core.tasks import RefreshQuota, host_of
 from bot.core.tokens import normalise
-from bot.errors import InvalidQuery
+from bot.errors import BotError, InvalidQuery
 
 
 class Action(StrEnum):
@@ -95,6 +95,58 @@ class Submission:
         if current:
             batches.append(current)
         return tuple(tuple(batch) for batch in batches)
+
+
+def quota_left(quota: RefreshQuota, submission: Submission) -> int:
+    """Today's quota left for the kind `submission` uses (each path counts once)."""
+    if submission.action is Action.PREFETCH:
+        return quota.preload_remain
+    return {
+        Kind.FILE: quota.url_remain,
+        Kind.DIRECTORY: quota.dir_remain,
+        Kind.REGEX: quota.regex_remain,
+        Kind.IGNORE_PARAMS: quota.ignore_params_remain,
+    }[submission.kind]
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """One API call of a submission: the tasks it created, or why it did not (or was not sent)."""
+
+    paths: tuple[str, ...]
+    task_ids: tuple[str, ...] = ()
+    request_id: str = ""
+    error: BotError | None = None
+    sent: bool = True
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What became of every call of a submission, in order."""
+
+    outcomes: tuple[CallOutcome, ...]
+
+    @property
+    def task_ids(self) -> tuple[str, ...]:
+        """Every task the API created."""
+        return tuple(task for outcome in self.outcomes for task in outcome.task_ids)
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """The paths that went in."""
+        return tuple(p for outcome in self.outcomes if outcome.error is None for p in outcome.paths)
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """The paths that did not go in (refused, or never sent after a refusal)."""
+        return tuple(
+            p for outcome in self.outcomes if outcome.error is not None for p in outcome.paths
+        )
+
+    @property
+    def error(self) -> BotError | None:
+        """The first refusal, if any."""
+        return next((o.error for o in self.outcomes if o.error is not None), None)
 
 
 # How long a confirmation can be clicked: quotas and caches move on, so an old one is stale.

@@ -249,7 +249,7 @@ class RefreshQuota(BaseModel):
     preload_edge_remain: int = 0
 
 
-class Submission(BaseModel):
+class CreatedTasks(BaseModel):
     """What RefreshObjectCaches or PushObjectCache created: one task ID per object path."""
 
     model_config = ConfigDict(frozen=True)

@@ -55,6 +55,7 @@ class Call:
     nonce: str
     signature_version: str
     code: str
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 class _Bucket:
@@ -196,6 +197,7 @@ class Emulator:
                     admitted.nonce,
                     admitted.signature_version,
                     code,
+                    admitted.params,
                 )
             )
 

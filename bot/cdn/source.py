@@ -26,6 +26,7 @@ from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.demo import keep_busy
 from bot.cdn.limiter import Priority, RateLimiter
 from bot.cdn.signing import SignatureVersion
+from bot.cdn.writes import Writer
 from bot.core.plan import (
     CALL_BUDGET,
     DEFAULT_FAN_OUT,
@@ -57,6 +58,7 @@ class TaskSource:
     fan_out: Sequence[ObjectType] = DEFAULT_FAN_OUT
     emulated: bool = False
     budget: int = CALL_BUDGET
+    writer: Writer | None = None  # refresh and prefetch, through the same client and limits
 
     async def find(
         self,
@@ -209,6 +211,7 @@ async def open_task_source(
             clock=clock,
             fan_out=settings.cdn_fanout_types,
             emulated=emulator is not None,
+            writer=Writer(client),
         )
     finally:
         if busy is not None:

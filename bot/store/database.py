@@ -1,5 +1,5 @@
-"""SQLite storage: subscriptions, what each channel was told, mutes, the watcher's mark and
-the audit trail.
+"""SQLite storage: subscriptions, what each channel was told, mutes, the watcher's mark,
+the audit trail, confirmations of writes and the submissions whose progress is followed.
 
 One connection in WAL mode, used from worker threads one call at a time, so any number of tasks
 of one process can share it. The schema is versioned (PRAGMA user_version) and migrated on open.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.core.audit import AuditEntry
+from bot.core.progress import Tracked
 from bot.core.submission import Action, Claim, Confirmation, Kind, Submission
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
@@ -87,6 +88,30 @@ MIGRATIONS = [
         used_at     TEXT
     );
     CREATE INDEX confirmation_by_time ON confirmation (created_at);
+    """,
+    # A submission whose progress message is kept up to date; a restart picks it up again.
+    """
+    CREATE TABLE tracked (
+        id            TEXT PRIMARY KEY,
+        user_id       TEXT NOT NULL,
+        channel_id    TEXT NOT NULL,
+        action        TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        force         INTEGER NOT NULL,
+        area          TEXT,
+        paths         TEXT NOT NULL,          -- the paths that went in, one per line
+        task_ids      TEXT NOT NULL,          -- comma-separated
+        refused       INTEGER NOT NULL,
+        started_at    TEXT NOT NULL,
+        cap_at        TEXT NOT NULL,
+        message_ts    TEXT,                   -- NULL: progress goes through response_url
+        response_url  TEXT,
+        response_uses INTEGER NOT NULL,
+        shown         TEXT NOT NULL,
+        updated_at    TEXT,
+        finished_at   TEXT
+    );
+    CREATE INDEX tracked_unfinished ON tracked (finished_at);
     """,
 ]
 
@@ -383,6 +408,43 @@ class Store:
         """Drop confirmations made before `moment` (long past clicking)."""
         await self._execute("DELETE FROM confirmation WHERE created_at < ?", (_text(moment),))
 
+    # -- submissions being followed ---------------------------------------------------------
+
+    async def save_tracked(self, tracked: Tracked) -> None:
+        """Keep (or overwrite) a followed submission and what its message shows."""
+        wanted = tracked.submission
+        await self._execute(
+            "INSERT OR REPLACE INTO tracked VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                tracked.id, tracked.user, tracked.channel, wanted.action.value,
+                wanted.kind.value, int(wanted.force), wanted.area, "\n".join(wanted.paths),
+                ",".join(tracked.task_ids), tracked.refused, _text(tracked.started_at),
+                _text(tracked.cap_at), tracked.message_ts, tracked.response_url,
+                tracked.response_uses, tracked.shown, _optional_text(tracked.updated_at),
+                _optional_text(tracked.finished_at),
+            ),
+        )  # fmt: skip
+
+    async def tracked(self, tracked_id: str) -> Tracked | None:
+        """One followed submission, finished or not."""
+        found = await self._select_tracked("WHERE id=?", (tracked_id,))
+        return found[0] if found else None
+
+    async def unfinished_tracked(self) -> list[Tracked]:
+        """The submissions still being followed, oldest first (to resume after a restart)."""
+        return await self._select_tracked("WHERE finished_at IS NULL ORDER BY started_at", ())
+
+    async def _select_tracked(self, where: str, params: tuple[str, ...]) -> list[Tracked]:
+        def work(db: sqlite3.Connection) -> list[Tracked]:
+            return [_tracked(row) for row in db.execute(f"SELECT * FROM tracked {where}", params)]
+
+        return await self._run(work)
+
+    async def forget_tracked_before(self, moment: datetime) -> None:
+        """Drop submissions started before `moment` (their tasks are gone upstream)."""
+        await self._execute("DELETE FROM tracked WHERE started_at < ?", (_text(moment),))
+
     # -- the watcher's mark -----------------------------------------------------------------
 
     async def high_water(self) -> datetime | None:
@@ -417,6 +479,38 @@ def _confirmation(row: tuple[object, ...]) -> Confirmation:
         area=str(area) if area is not None else None,
     )
     return Confirmation(str(key), submission, str(user), str(channel), _moment(str(created_at)))
+
+
+def _optional_text(moment: datetime | None) -> str | None:
+    return _text(moment) if moment is not None else None
+
+
+def _tracked(row: tuple[object, ...]) -> Tracked:
+    key, user, channel, action, kind, force, area, paths, task_ids, refused = row[:10]
+    started, cap, ts, url, uses, shown, updated, finished = row[10:]
+    submission = Submission(
+        Action(str(action)),
+        Kind(str(kind)),
+        tuple(filter(None, str(paths).split("\n"))),
+        force=bool(force),
+        area=str(area) if area is not None else None,
+    )
+    return Tracked(
+        id=str(key),
+        user=str(user),
+        channel=str(channel),
+        submission=submission,
+        task_ids=tuple(filter(None, str(task_ids).split(","))),
+        refused=int(str(refused)),
+        started_at=_moment(str(started)),
+        cap_at=_moment(str(cap)),
+        message_ts=str(ts) if ts is not None else None,
+        response_url=str(url) if url is not None else None,
+        response_uses=int(str(uses)),
+        shown=str(shown),
+        updated_at=_moment(str(updated)) if updated is not None else None,
+        finished_at=_moment(str(finished)) if finished is not None else None,
+    )
 
 
 def _audit_entry(row: tuple[object, ...]) -> AuditEntry:

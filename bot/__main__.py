@@ -2,6 +2,7 @@
 
 python -m bot              run the bot: Socket Mode, HTTP mode, or (no Slack) the CDN check
 python -m bot query "…"    run a task query from the terminal, as /cdn would
+python -m bot refresh URL… / prefetch URL…   submit from the terminal and follow the tasks
 python -m bot emulator …   run only the CDN API emulator
 """
 
@@ -28,6 +29,7 @@ from bot.cdn.emulator import Emulator, EmulatorConfig, cli
 from bot.cdn.source import Clock, TaskSource, open_task_source
 from bot.checkup import Checkup, probe
 from bot.config import Settings, SlackMode, load_settings, slack_mode
+from bot.core.submission import AREAS, KIND_WORDS, Action
 from bot.errors import BotError, ConfigurationError, UserInputError
 from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
@@ -237,9 +239,38 @@ def _parser() -> argparse.ArgumentParser:
         "filters", nargs="*", help='filters as after /cdn, e.g. "status:failed since:2h"'
     )
     query.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    for action, what in (("refresh", "refresh (purge) cached URLs"), ("prefetch", "prefetch URLs")):
+        write = commands.add_parser(action, help=f"{what}, then follow the tasks to the end")
+        write.add_argument(
+            "paths", nargs="+", metavar="URL", help="URLs; `-` reads them from stdin"
+        )
+        if action == "refresh":
+            write.add_argument("--type", choices=list(KIND_WORDS), help="what the paths name")
+            write.add_argument("--force", action="store_true", help="re-fetch even if unchanged")
+        else:
+            write.add_argument("--area", choices=AREAS, help="where to prefetch")
+        write.add_argument("--yes", action="store_true", help="submit without asking")
+        write.add_argument(
+            "--interval", type=float, default=10.0, help="seconds between progress checks"
+        )
     emulator = commands.add_parser("emulator", help="serve the local CDN API emulator")
     cli.add_arguments(emulator)
     return parser
+
+
+def _run_write(args: argparse.Namespace, *, clock: Clock) -> int:
+    """`python -m bot refresh|prefetch`: the paths (`-` reads stdin, one a line), then submit."""
+    piped = "-" in args.paths  # stdin then holds URLs and cannot answer "Submit?"
+    paths = [line.strip() for p in args.paths for line in (sys.stdin if p == "-" else [p])]
+    options = {"kind": getattr(args, "type", None), "area": getattr(args, "area", None)}
+    text = console.submission_text(paths, force=getattr(args, "force", False), **options)
+    ask = input if sys.stdin.isatty() and not piped else None
+    action, settings = Action(args.command), load_settings()
+    return asyncio.run(
+        console.run_write(
+            settings, action, text, clock=clock, ask=ask, yes=args.yes, interval=args.interval
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -255,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "query":
             text, settings = " ".join(args.filters), load_settings()
             return asyncio.run(console.run_query(settings, text, clock=clock, print_json=args.json))
+        if args.command in ("refresh", "prefetch"):
+            return _run_write(args, clock=clock)
         if args.command == "emulator":
             asyncio.run(_serve_emulator(cli.config_from(args), args.host, args.port))
         else:

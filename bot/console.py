@@ -1,18 +1,25 @@
-"""The terminal surface of `python -m bot query`: parse as /cdn would, then a plain-text table or
-JSON of the page."""
+"""The terminal surface: `python -m bot query` (parse as /cdn would, then a plain-text table or
+JSON of the page) and `python -m bot refresh|prefetch` (show the plan and today's quota, ask,
+submit, then follow the tasks to the end)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
-from datetime import UTC, tzinfo
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, timedelta, tzinfo
 
+from bot import wording
 from bot.cdn.source import Clock, open_task_source
+from bot.cdn.writes import Writer
 from bot.config import Settings
 from bot.core.display import freshness, progress_text, shorten_middle
 from bot.core.plan import Answer
 from bot.core.query import Help, TaskQuery, parse_query
-from bot.core.tasks import Task, format_api_time
+from bot.core.submission import Action, Kind, Submission, Submitted, parse_submission, quota_left
+from bot.core.tasks import Status, Task, format_api_time
 from bot.core.timeframe import shown
 
 PATH_WIDTH = 60
@@ -117,3 +124,211 @@ async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: 
         answer = await source.find(command)
     print(as_json(answer) if print_json else table(answer, tz))
     return 0
+
+
+# -- refresh and prefetch ------------------------------------------------------------------
+
+SHOWN_PATHS = 5
+API_ACTION = {Action.REFRESH: "RefreshObjectCaches", Action.PREFETCH: "PushObjectCache"}
+QUOTA_NAME = {
+    Kind.FILE: "URL refresh",
+    Kind.DIRECTORY: "directory refresh",
+    Kind.REGEX: "regex refresh",
+    Kind.IGNORE_PARAMS: "IgnoreParams refresh",
+}
+# How long the terminal follows a submission, as the Slack progress message does: a refresh
+# takes minutes, a prefetch up to half an hour.
+FOLLOW_FOR = {Action.REFRESH: timedelta(minutes=30), Action.PREFETCH: timedelta(minutes=60)}
+FINAL = (Status.COMPLETE, Status.FAILED)
+Ask = Callable[[str], str]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _paths(kind: Kind, count: int) -> str:
+    one, many = {
+        Kind.DIRECTORY: ("directory", "directories"),
+        Kind.REGEX: ("regex", "regexes"),
+    }.get(kind, ("URL", "URLs"))
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def submission_text(
+    paths: Iterable[str], *, kind: str | None = None, force: bool = False, area: str | None = None
+) -> str:
+    """The terminal's arguments as the text `/cdn refresh` or `/cdn prefetch` would take."""
+    words = list(paths)
+    words += [f"type:{kind}"] if kind else []
+    words += ["force"] if force else []
+    words += [f"area:{area}"] if area else []
+    return " ".join(words)
+
+
+def plan(submission: Submission, *, left: int) -> str:
+    """What will be submitted: count per domain and kind, the first paths, the API calls, and
+    today's quota left before and after."""
+    count, calls = len(submission.paths), len(submission.calls())
+    how = [str(submission.kind)] if submission.action is Action.REFRESH else []
+    how += ["force"] if submission.force else []
+    how += [f"area {submission.area}"] if submission.area else []
+    lines = [
+        f"{submission.action.value.capitalize()} {_paths(submission.kind, count)}"
+        + (f" ({', '.join(how)})" if how else "")
+        + f" in {_plural(calls, 'call')} to {API_ACTION[submission.action]}.",
+        "By domain:",
+    ]
+    domains = submission.domains.most_common()
+    width = max(len(domain) for domain, _ in domains)
+    lines += [f"  {domain.ljust(width)}  {number:>6,}" for domain, number in domains]
+    lines.append("First:" if count > SHOWN_PATHS else "All:")
+    lines += [f"  {path}" for path in submission.paths[:SHOWN_PATHS]]
+    if count > SHOWN_PATHS:
+        lines.append(f"  … and {count - SHOWN_PATHS:,} more")
+    name = "prefetch" if submission.action is Action.PREFETCH else QUOTA_NAME[submission.kind]
+    if left >= count:
+        lines.append(f"Today's {name} quota: {left:,} left → {left - count:,} after.")
+    else:
+        lines.append(
+            f"Not enough {name} quota today: {left:,} left, {count:,} asked. "
+            f"Submit at most the first {left:,}, or wait until the quota resets tomorrow."
+        )
+    return "\n".join(lines)
+
+
+def submitted_report(submitted: Submitted) -> str:
+    """The task IDs, and for a partial failure exactly which paths went in and which did not."""
+    ids = list(dict.fromkeys(submitted.task_ids))
+    sent = [outcome for outcome in submitted.outcomes if outcome.sent]
+    lines = [
+        f"Submitted {len(submitted.accepted):,} of "
+        f"{len(submitted.accepted) + len(submitted.refused):,} in {_plural(len(sent), 'call')}; "
+        f"{_plural(len(ids), 'task')}."
+    ]
+    request_ids = [outcome.request_id for outcome in sent if outcome.request_id]
+    if request_ids:
+        lines.append(f"Request IDs: {' '.join(request_ids)}")
+    if ids:
+        lines.append("Task IDs:")
+        lines += ["  " + " ".join(ids[start : start + 10]) for start in range(0, len(ids), 10)]
+    if submitted.error is not None:
+        lines.append(f"Went in ({len(submitted.accepted):,}):")
+        lines += [f"  {path}" for path in submitted.accepted] or ["  none"]
+        lines.append(f"Not submitted ({len(submitted.refused):,}):")
+        lines += [f"  {path}" for path in submitted.refused]
+    return "\n".join(lines)
+
+
+def progress_line(tasks: Iterable[Task], *, total: int) -> str:
+    """Counts by status over `total` paths (those not seen yet count as pending) and progress."""
+    seen = list(tasks)
+    counts = Counter(task.status for task in seen)
+    counts[Status.PENDING] += max(0, total - len(seen))
+    # A finished task is done whatever progress it stopped at.
+    done = sum(100 if t.status in FINAL else t.progress for t in seen) / total if total else 100.0
+    parts = [f"{counts[status]:,} {status.value.lower()}" for status in Status if counts[status]]
+    return f"{' · '.join(parts)} — {progress_text(round(done, 1))}"
+
+
+def failures(tasks: Iterable[Task]) -> str:
+    """The failed paths, each with its reason."""
+    failed = [task for task in tasks if task.status is Status.FAILED]
+    lines = [f"Failed ({len(failed):,}):"]
+    for task in failed:
+        reason = task.reason.value if task.reason else "no reason given"
+        lines.append(f"  {task.object_path}  ({reason}; task {task.task_id})")
+    return "\n".join(lines)
+
+
+async def follow(
+    writer: Writer,
+    task_ids: Sequence[str],
+    *,
+    total: int,
+    clock: Clock,
+    interval: float,
+    give_up_after: timedelta,
+) -> tuple[list[Task], bool]:
+    """Poll the tasks until every one is Complete or Failed (or `give_up_after`), printing a
+    line whenever the counts change; (the last state of each task, whether all finished)."""
+    latest: dict[tuple[str, str], Task] = {}
+    waiting = list(dict.fromkeys(task_ids))
+    started, shown = clock(), ""
+    while True:
+        for task in await writer.tasks(waiting):
+            latest[task.task_id, task.object_path] = task
+        finished = {task.task_id for task in latest.values() if task.status in FINAL} - {
+            task.task_id for task in latest.values() if task.status not in FINAL
+        }
+        waiting = [task_id for task_id in waiting if task_id not in finished]
+        line = progress_line(latest.values(), total=total)
+        if line != shown:
+            print(f"{clock().astimezone():%H:%M:%S}  {line}", flush=True)
+            shown = line
+        if not waiting or clock() - started >= give_up_after:
+            return list(latest.values()), not waiting
+        await asyncio.sleep(interval)
+
+
+async def run_write(
+    settings: Settings,
+    action: Action,
+    text: str,
+    *,
+    clock: Clock,
+    ask: Ask | None,
+    yes: bool,
+    interval: float,
+) -> int:
+    """Submit `text` (as after `/cdn refresh` or `/cdn prefetch`) from the terminal, after
+    showing the plan and asking (`ask`: None when there is no one to ask); then follow the
+    tasks. The exit status: 0 all complete, 1 something failed or was refused, 2 bad input."""
+    submission = parse_submission(action, text)
+    async with open_task_source(settings, clock=clock) as source:
+        writer = source.writer
+        assert writer is not None  # open_task_source always builds one
+        left = quota_left(await writer.quota(), submission)
+        print(plan(submission, left=left), flush=True)
+        if left < len(submission.paths):
+            print("Nothing submitted.", file=sys.stderr)
+            return 1
+        if not yes:
+            if ask is None:
+                print(
+                    "error: there is no terminal to ask for confirmation on; "
+                    "pass --yes to submit without asking",
+                    file=sys.stderr,
+                )
+                return 2
+            try:
+                answer = ask("Submit? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing submitted.")
+                return 1
+        submitted = await writer.submit(submission)
+        print(submitted_report(submitted), flush=True)
+        if submitted.error is not None:
+            print(f"error: {wording.describe(submitted.error)}", file=sys.stderr)
+        if not submitted.task_ids:
+            return 1
+        tasks, finished = await follow(
+            writer,
+            submitted.task_ids,
+            total=len(submitted.accepted),
+            clock=clock,
+            interval=interval,
+            give_up_after=FOLLOW_FOR[action],
+        )
+    if any(task.status is Status.FAILED for task in tasks):
+        print(failures(tasks))
+    if not finished:
+        minutes = FOLLOW_FOR[action] // timedelta(minutes=1)
+        print(
+            f"Stopped following after {minutes} min with tasks still running; "
+            '`python -m bot query "status:refreshing"` shows them.'
+        )
+    all_done = finished and all(task.status is Status.COMPLETE for task in tasks)
+    return 0 if all_done and submitted.error is None else 1

@@ -49,6 +49,21 @@ TOPICS: dict[str, tuple[str, str]] = {
         "*Refresh* asks Alibaba Cloud again instead of using the cache, "
         "*Share to channel* posts the page for everyone.",
     ),
+    "refresh": (
+        ":broom: Refresh and prefetch",
+        "`/cdn refresh https://www.example.com/app.js` — refresh (purge) files; separate URLs "
+        "with spaces, commas or new lines\n"
+        "`/cdn refresh type:dir https://www.example.com/static/` — a directory (ends with `/`); "
+        "also `type:regex` and `type:ignoreparams`; `force` re-fetches even unchanged objects\n"
+        "`/cdn prefetch https://www.example.com/big.mp4 area:overseas` — warm the caches "
+        "(`area:domestic` or `area:overseas`)\n"
+        "`/cdn refresh` or `/cdn prefetch` alone opens a form (up to 3,000 characters of URLs).\n"
+        "You first see, privately, what will be submitted and today's quota left; nothing is "
+        "sent until you press the button, and it works once. One message in the channel then "
+        "follows the tasks to the end, with *Retry failed* for whatever failed (after the same "
+        "confirmation). Needs manage rights; a channel limited to some domains refreshes only "
+        "those. From a terminal: `python -m bot refresh URL… --yes`.",
+    ),
     "subscribe": (
         ":bell: Failure notifications",
         "`/cdn subscribe` — this channel hears about every failed task\n"
@@ -58,7 +73,8 @@ TOPICS: dict[str, tuple[str, str]] = {
     ),
 }
 ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "paging",
-           "notifications": "subscribe", "subscriptions": "subscribe", "find": "tasks"}  # fmt: skip
+           "notifications": "subscribe", "subscriptions": "subscribe", "find": "tasks",
+           "prefetch": "refresh", "retry": "refresh", "purge": "refresh"}  # fmt: skip
 
 
 def help_reply(topic: str | None = None, *, unknown: str | None = None) -> Reply:

@@ -1,0 +1,21 @@
+"""`/cdn help` teaches the writes: refresh, prefetch, their options, the confirmation, Retry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.slack.help import help_reply
+from tests.slack.limits import check_message
+
+
+@pytest.mark.parametrize("topic", ["refresh", "prefetch", "retry", None])
+def test_help_shows_the_write_commands_and_their_options(topic):
+    payload = help_reply(topic).payload()
+    check_message(payload)
+    text = json.dumps(payload, ensure_ascii=False)
+    for words in ("/cdn refresh https://", "type:dir", "type:regex", "type:ignoreparams"):
+        assert words in text
+    for words in ("force", "/cdn prefetch", "area:overseas", "quota", "Retry failed", "--yes"):
+        assert words in text

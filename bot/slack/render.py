@@ -62,6 +62,11 @@ class ActionId(StrEnum):
     SHARE = "cdn_share"
     SHOW_FAILED = "cdn_show_failed"
     MUTE = "cdn_mute_domain"
+    # The fields of the refresh/prefetch form (bot/slack/modals.py).
+    WRITE_URLS = "cdn_write_urls"
+    WRITE_KIND = "cdn_write_kind"
+    WRITE_FORCE = "cdn_write_force"
+    WRITE_AREA = "cdn_write_area"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Slack's side of POST /slack/events on the wire: the v0 request signature and the form bodies
-of a slash command and a button click. The verifier checks signatures with it; the playground
-and the test stand-in for Slack build every request they send the bot with it.
+of a slash command, a button click and a modal's submission. The verifier checks signatures
+with it; the playground and the test stand-in for Slack build every request they send the bot
+with it.
 
 Stdlib only: a stand-in for Slack needs no Slack SDK to speak like Slack.
 """
@@ -98,6 +99,41 @@ def block_actions_body(
         "response_url": response_url,
         "actions": [{**action, "action_ts": action_ts}],
         "api_app_id": sender.app_id,
+    }
+    return urlencode({"payload": json.dumps(_with_token(payload, sender))}).encode()
+
+
+def view_submission_body(
+    sender: Sender,
+    view: Mapping[str, Any],
+    *,
+    view_id: str,
+    values: Mapping[str, Any],
+    trigger_id: str,
+) -> bytes:
+    """The form body Slack sends when `sender` submits the modal `view` (as the app opened
+    it, known to Slack as `view_id`) with `values` in its inputs: `{block_id: {action_id:
+    {type, value | selected_option | selected_options}}}`. A modal has no channel."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": sender.team_id, "domain": sender.team_domain},
+        "user": {
+            "id": sender.user_id,
+            "username": sender.user_name,
+            "name": sender.user_name,
+            "team_id": sender.team_id,
+        },
+        "api_app_id": sender.app_id,
+        "trigger_id": trigger_id,
+        "view": {
+            **view,
+            "id": view_id,
+            "team_id": sender.team_id,
+            "app_id": sender.app_id,
+            "state": {"values": values},
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
     }
     return urlencode({"payload": json.dumps(_with_token(payload, sender))}).encode()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 CELL_TEXT_BUDGET = 10_000  # what Slack allows per message, roughly; we aim for 9,000
 # Strings that would ping, link or format if they reached mrkdwn unescaped.
@@ -61,6 +62,36 @@ def check_message(payload: dict) -> None:
                     for option in element["options"]:
                         assert len(option["text"]["text"]) <= 75
                         assert len(option["value"]) <= 150, "option value"
+
+
+def check_modal(view: dict) -> None:
+    """Raise AssertionError naming the first limit a modal view breaks."""
+    assert View(**view).to_dict() == view, "the view does not round-trip"
+    assert view["type"] == "modal"
+    for name in ("title", "submit", "close"):
+        if name in view:
+            assert view[name]["type"] == "plain_text" and len(view[name]["text"]) <= 24, name
+    assert 1 <= len(view["blocks"]) <= 100, "blocks"
+    assert len(view.get("private_metadata", "")) <= 3000, "private_metadata"
+    assert len(view.get("callback_id", "")) <= 255, "callback_id"
+    inputs = [block for block in view["blocks"] if block["type"] == "input"]
+    assert not inputs or "submit" in view, "a view with inputs needs a submit button"
+    block_ids = [block.get("block_id") for block in view["blocks"]]
+    assert len(set(block_ids)) == len(block_ids), "block_ids repeat"
+    for block in inputs:
+        assert len(block["label"]["text"]) <= 2000 and len(block.get("block_id", "")) <= 255
+        assert len(block.get("hint", {}).get("text", "")) <= 2000, "hint"
+        element = block["element"]
+        assert len(element.get("action_id", "")) <= 255
+        if element["type"] == "plain_text_input":
+            assert 1 <= element.get("max_length", 3000) <= 3000, "max_length"
+        for option in element.get("options", []):
+            assert len(option["text"]["text"]) <= 75 and len(option["value"]) <= 150
+            assert len(option.get("description", {}).get("text", "")) <= 75, "description"
+        if element["type"] == "radio_buttons":
+            assert 1 <= len(element["options"]) <= 10, "radio options"
+        if element["type"] == "checkboxes":
+            assert 1 <= len(element["options"]) <= 10, "checkbox options"
 
 
 def mrkdwn_texts(payload: dict) -> list[str]:

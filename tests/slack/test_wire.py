@@ -92,3 +92,20 @@ def test_the_legacy_token_rides_along_only_when_given():
     assert command["token"] == payload["token"] == "legacy"
     assert "message_ts" not in payload["container"]
     assert payload["container"]["is_ephemeral"] is False
+
+
+def test_view_submission_body_is_a_modal_submission_to_bolt():
+    view = {"type": "modal", "callback_id": "form", "private_metadata": "m", "blocks": []}
+    values = {"b": {"a": {"type": "plain_text_input", "value": "x"}}}
+    body = wire.view_submission_body(SENDER, view, view_id="V1", values=values, trigger_id="1.2.3")
+    check_body(body.decode(), content_type=wire.FORM)
+    parsed = internals.parse_body(body.decode(), wire.FORM)
+    assert payload_utils.is_view_submission(parsed)
+    assert payload_utils.to_view(parsed) == parsed["view"]
+    assert parsed["view"]["id"] == "V1" and parsed["view"]["callback_id"] == "form"
+    assert parsed["view"]["private_metadata"] == "m"
+    assert parsed["view"]["state"] == {"values": values}
+    assert internals.extract_user_id(parsed) == "U0ANA1234"
+    assert internals.extract_team_id(parsed) == "T1"
+    assert internals.extract_channel_id(parsed) is None  # a modal has no channel
+    assert "token" not in parsed

@@ -15,7 +15,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from html import escape
 from importlib import resources
 from typing import Any
@@ -24,6 +24,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.playground.guard import Guard
+from bot.playground.modals import Modals, ViewRefused, state_values
+from bot.playground.workspace import Channel, Hook, Message
 from bot.slack import wire
 
 USER_ID, USER_NAME, TEAM_ID, BOT_USER = "U0PLAYER1", "you", "T0PLAYGND", "U0CDNBOT1"
@@ -34,44 +36,8 @@ LONG_POLL_SECONDS = 25
 MAX_MESSAGES = 500
 MAX_EVENTS = 1000
 MAX_HOOKS = 500
-# A response_url works like Slack's: for 30 minutes, at most 5 times.
+# A response_url works like Slack's: for 30 minutes, at most 5 times (HOOK_USES).
 HOOK_SECONDS = 30 * 60
-HOOK_USES = 5
-
-
-@dataclass
-class Channel:
-    """A channel of the playground's workspace."""
-
-    id: str
-    name: str
-    private: bool = False
-    bot_member: bool = True
-
-
-@dataclass
-class Message:
-    """One message as the page shows it."""
-
-    id: int
-    channel: str
-    author: str  # "bot", "you" or "system"
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    ephemeral: bool = False
-    deleted: bool = False
-    ts: str = field(default_factory=lambda: f"{time.time():.6f}")
-
-
-@dataclass
-class Hook:
-    """A response_url: the channel it answers in, the message whose button made it, and how
-    long and how often it may still be used."""
-
-    channel: str
-    origin: int | None
-    expires: float
-    uses_left: int = HOOK_USES
 
 
 def _entities(text: str) -> str:
@@ -112,6 +78,7 @@ class Playground:
         self.user_tz = "UTC"
         self._ids = itertools.count(1)
         self._hooks: dict[str, Hook] = {}
+        self.modals = Modals(clock=clock)
         self._changed = asyncio.Condition()
         self._http: aiohttp.ClientSession | None = None
 
@@ -125,6 +92,8 @@ class Playground:
         app.router.add_get("/playground/events", guarded(self._events, page_call=True))
         app.router.add_post("/playground/command", guarded(self._command, page_call=True))
         app.router.add_post("/playground/action", guarded(self._action, page_call=True))
+        app.router.add_post("/playground/view", guarded(self._submit_view, page_call=True))
+        app.router.add_post("/playground/view/close", guarded(self._close_view, page_call=True))
         # The bot's side: a response_url is its own secret (unguessable, like Slack's), and
         # the Web API stand-in wants this run's bot token.
         app.router.add_post("/playground/respond/{hook}", guarded(self._respond))
@@ -142,10 +111,15 @@ class Playground:
             self.messages[message.id] = message
             while len(self.messages) > MAX_MESSAGES:
                 del self.messages[next(iter(self.messages))]
-            self._seq += 1
-            self.events.append({"seq": self._seq, "message": asdict(message)})
-            self._changed.notify_all()
+        await self._event({"message": asdict(message)})
         return message
+
+    async def _event(self, event: dict[str, Any]) -> None:
+        """Tell the page: a message is new or changed, a modal opened or closed."""
+        async with self._changed:
+            self._seq += 1
+            self.events.append({"seq": self._seq, **event})
+            self._changed.notify_all()
 
     async def _add(self, channel: str, author: str, text: str, **fields: Any) -> Message:
         return await self._publish(Message(next(self._ids), channel, author, text, **fields))
@@ -225,7 +199,7 @@ class Playground:
             # Slack sends &, < and > as HTML entities whatever should_escape says.
             _entities(text[len("/cdn") :].strip()),
             response_url=self._new_hook(channel, None),
-            trigger_id=f"{time.time():.0f}.playground",
+            trigger_id=self.modals.trigger(channel),
         )
         return web.json_response({"status": await self._to_bot(body)})
 
@@ -243,12 +217,45 @@ class Playground:
             self._sender(message.channel),
             action,
             response_url=self._new_hook(message.channel, message.id),
-            trigger_id=f"{time.time():.0f}.playground",
+            trigger_id=self.modals.trigger(message.channel),
             action_ts=f"{time.time():.6f}",
             message_ts=message.ts,
             ephemeral=message.ephemeral,
         )
         return web.json_response({"status": await self._to_bot(body)})
+
+    async def _submit_view(self, request: web.Request) -> web.Response:
+        """Submit a modal with what the page's inputs hold; the bot's ack says what follows:
+        errors shown under the fields, or the modal closes."""
+        form = await request.json()
+        opened = self.modals.views.get(str(form.get("view", "")))
+        inputs = form.get("inputs")
+        if opened is None or not isinstance(inputs, dict):
+            raise web.HTTPBadRequest(text="unknown view")
+        body = wire.view_submission_body(
+            self._sender(opened.channel),
+            opened.view,
+            view_id=opened.id,
+            values=state_values(opened.view, inputs),
+            trigger_id=self.modals.trigger(opened.channel),
+        )
+        status, text = await self._send_to_bot(body)
+        answer = json.loads(text) if status == 200 and text.strip() else {}
+        if not isinstance(answer, dict):
+            answer = {}
+        errors = answer.get("errors") if answer.get("response_action") == "errors" else None
+        if status == 200 and not errors:
+            await self._forget_view(opened.id)
+        return web.json_response({"status": status, "errors": errors or {}, "closed": not errors})
+
+    async def _close_view(self, request: web.Request) -> web.Response:
+        form = await request.json()
+        await self._forget_view(str(form.get("view", "")))
+        return web.json_response({"closed": True})
+
+    async def _forget_view(self, view_id: str) -> None:
+        if self.modals.close(view_id) is not None:
+            await self._event({"view_closed": view_id})
 
     def _sender(self, channel: str) -> wire.Sender:
         return wire.Sender(
@@ -273,13 +280,18 @@ class Playground:
 
     async def _to_bot(self, body: bytes) -> int:
         """Deliver a request to the bot's /slack/events exactly as Slack would: signed."""
+        status, _ = await self._send_to_bot(body)
+        return status
+
+    async def _send_to_bot(self, body: bytes) -> tuple[int, str]:
+        """The bot's HTTP status and body for a signed request (its ack's body)."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
         headers = wire.signed_headers(body, secret=self._secret, timestamp=int(time.time()))
         async with self._http.post(
             f"{self.base_url}/slack/events", data=body, headers=headers
         ) as answer:
-            return answer.status
+            return answer.status, await answer.text()
 
     # -- the bot's side of Slack ------------------------------------------------------------
 
@@ -326,15 +338,55 @@ class Playground:
         if method == "users.info":
             user = {"id": body.get("user"), "tz": self.user_tz}
             return web.json_response({"ok": True, "user": user})
-        if method == "chat.postMessage":
+        if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = self.channels.get(str(body.get("channel", "")))
             if channel is None:
                 return web.json_response({"ok": False, "error": "channel_not_found"})
             if channel.private and not channel.bot_member:
                 return web.json_response({"ok": False, "error": "not_in_channel"})
-            blocks = body.get("blocks") or []
-            if isinstance(blocks, str):
-                blocks = json.loads(blocks)
-            message = await self._add(channel.id, "bot", str(body.get("text", "")), blocks=blocks)
-            return web.json_response({"ok": True, "channel": channel.id, "ts": message.ts})
+            text, blocks = str(body.get("text", "")), _json_field(body.get("blocks")) or []
+            if method == "chat.postMessage":
+                message = await self._add(channel.id, "bot", text, blocks=blocks)
+                return web.json_response({"ok": True, "channel": channel.id, "ts": message.ts})
+            if body.get("user") != USER_ID:
+                return web.json_response({"ok": False, "error": "user_not_in_channel"})
+            message = await self._add(channel.id, "bot", text, blocks=blocks, ephemeral=True)
+            return web.json_response({"ok": True, "message_ts": message.ts})
+        if method == "chat.update":
+            return await self._update(body)
+        if method == "views.open":
+            try:
+                opened = self.modals.open(
+                    str(body.get("trigger_id", "")), _json_field(body.get("view"))
+                )
+            except ViewRefused as refused:
+                return web.json_response({"ok": False, "error": refused.error})
+            await self._event({"view": {"id": opened.id, **opened.view}})
+            return web.json_response({"ok": True, "view": {"id": opened.id, **opened.view}})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    async def _update(self, body: dict[str, Any]) -> web.Response:
+        """chat.update: the bot's own message, changed in place (blocks left out are removed)."""
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        if channel not in self.channels:
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        found = next(
+            (m for m in self.messages.values() if m.channel == channel and m.ts == ts), None
+        )
+        if found is None or found.deleted:
+            return web.json_response({"ok": False, "error": "message_not_found"})
+        if found.author != "bot" or found.ephemeral:
+            return web.json_response({"ok": False, "error": "cant_update_message"})
+        found.text, found.blocks = str(body.get("text", "")), _json_field(body.get("blocks")) or []
+        await self._publish(found)
+        return web.json_response({"ok": True, "channel": channel, "ts": ts, "text": found.text})
+
+
+def _json_field(value: Any) -> Any:
+    """A Web API argument that a form-encoded call sends as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value

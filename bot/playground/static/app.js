@@ -235,6 +235,112 @@ function act(message, block, action) {
   post("/playground/action", { message: message.id, block_id: block.block_id || "", ...action });
 }
 
+// -- modals: the bot's views.open, shown over the channel ------------------------------------
+
+function inputField(block) {
+  const element = block.element || {};
+  const node = el("div", "input-block");
+  node.dataset.blockId = block.block_id || "";
+  const label = el("label", "input-label");
+  textObject(block.label, label);
+  if (block.optional) label.append(el("span", "optional", " (optional)"));
+  node.append(label);
+  let read = () => null;
+  if (element.type === "plain_text_input") {
+    const box = el(element.multiline ? "textarea" : "input", "text-input");
+    box.name = block.block_id || "";
+    if (element.max_length) box.maxLength = element.max_length;
+    if (element.placeholder) box.placeholder = element.placeholder.text;
+    if (element.initial_value) box.value = element.initial_value;
+    box.required = !block.optional;
+    label.htmlFor = box.id = `input-${block.block_id}`;
+    node.append(box);
+    read = () => box.value;
+  } else if (element.type === "radio_buttons" || element.type === "checkboxes") {
+    const radio = element.type === "radio_buttons";
+    const initial = radio ? [element.initial_option] : element.initial_options || [];
+    const chosen = new Set(initial.filter(Boolean).map((option) => option.value));
+    const boxes = [];
+    for (const option of element.options || []) {
+      const line = el("label", "choice");
+      const box = el("input");
+      box.type = radio ? "radio" : "checkbox";
+      box.name = block.block_id || "";
+      box.value = option.value;
+      box.checked = chosen.has(option.value);
+      line.append(box);
+      const words = el("span");
+      textObject(option.text, words);
+      if (option.description) { const about = el("small", "description"); textObject(option.description, about); words.append(about); }
+      line.append(words);
+      node.append(line);
+      boxes.push(box);
+    }
+    read = () => {
+      const values = boxes.filter((box) => box.checked).map((box) => box.value);
+      return radio ? values[0] || null : values;
+    };
+  } else if (element.type === "static_select") {
+    const select = el("select");
+    select.append(el("option", "", element.placeholder ? element.placeholder.text : "Choose…"));
+    for (const option of element.options || []) { const item = el("option", "", option.text.text); item.value = option.value; select.append(item); }
+    node.append(select);
+    read = () => select.value || null;
+  } else {
+    node.append(unsupported(element));
+  }
+  if (block.hint) { const hint = el("div", "hint"); textObject(block.hint, hint); node.append(hint); }
+  const error = el("div", "field-error");
+  error.setAttribute("role", "alert");
+  node.append(error);
+  return { node, read, error, blockId: block.block_id || "" };
+}
+
+function closeModal(viewId) {
+  const open = document.getElementById("modal");
+  if (open && (viewId === undefined || open.dataset.viewId === viewId)) open.remove();
+}
+
+function showModal(view) {
+  closeModal();
+  const overlay = el("div", "modal-overlay");
+  overlay.id = "modal";
+  overlay.dataset.viewId = view.id;
+  const form = el("form", "modal");
+  form.setAttribute("role", "dialog");
+  form.setAttribute("aria-modal", "true");
+  const title = el("h2", "modal-title");
+  textObject(view.title, title);
+  form.setAttribute("aria-label", title.textContent);
+  form.append(title);
+  const body = el("div", "modal-body");
+  const fields = [];
+  for (const block of view.blocks || []) {
+    if (block.type === "input") { const field = inputField(block); fields.push(field); body.append(field.node); }
+    else body.append(renderBlock(block, { id: 0 }));
+  }
+  form.append(body);
+  const footer = el("div", "modal-footer");
+  const cancel = el("button", "", view.close ? view.close.text : "Cancel");
+  cancel.type = "button";
+  cancel.addEventListener("click", () => { closeModal(view.id); post("/playground/view/close", { view: view.id }); });
+  footer.append(cancel);
+  if (view.submit) { const submit = el("button", "primary", view.submit.text); submit.type = "submit"; footer.append(submit); }
+  form.append(footer);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const inputs = {};
+    for (const field of fields) inputs[field.blockId] = field.read();
+    const answer = await post("/playground/view", { view: view.id, inputs });
+    for (const field of fields) field.error.textContent = (answer.errors || {})[field.blockId] || "";
+    if (answer.closed) closeModal(view.id);
+  });
+  overlay.append(form);
+  document.body.append(overlay);
+  const first = form.querySelector("textarea, input, select");
+  if (first) first.focus();
+}
+
 function choose(channel) {
   state.channel = channel;
   for (const button of document.querySelectorAll(".channel")) button.classList.toggle("active", button.dataset.channel === channel);
@@ -246,8 +352,13 @@ async function listen() {
   for (;;) {
     try {
       const events = await (await fetch(`/playground/events?after=${state.after}`, { headers: HEADERS })).json();
-      for (const event of events) { state.after = event.seq; state.messages.set(event.message.id, event.message); }
-      if (events.length) render();
+      for (const event of events) {
+        state.after = event.seq;
+        if (event.message) state.messages.set(event.message.id, event.message);
+        else if (event.view) showModal(event.view);
+        else if (event.view_closed) closeModal(event.view_closed);
+      }
+      if (events.some((event) => event.message)) render();
     } catch (error) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }

@@ -17,6 +17,7 @@ from bot.cdn.writes import Writer
 from bot.config import Settings
 from bot.core.display import freshness, progress_text, shorten_middle
 from bot.core.plan import Answer
+from bot.core.progress import CAPS
 from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.submission import Action, Kind, Submission, Submitted, parse_submission, quota_left
 from bot.core.tasks import Status, Task, format_api_time
@@ -136,9 +137,6 @@ QUOTA_NAME = {
     Kind.REGEX: "regex refresh",
     Kind.IGNORE_PARAMS: "IgnoreParams refresh",
 }
-# How long the terminal follows a submission, as the Slack progress message does: a refresh
-# takes minutes, a prefetch up to half an hour.
-FOLLOW_FOR = {Action.REFRESH: timedelta(minutes=30), Action.PREFETCH: timedelta(minutes=60)}
 FINAL = (Status.COMPLETE, Status.FAILED)
 Ask = Callable[[str], str]
 
@@ -320,12 +318,12 @@ async def run_write(
             total=len(submitted.accepted),
             clock=clock,
             interval=interval,
-            give_up_after=FOLLOW_FOR[action],
+            give_up_after=CAPS[action],
         )
     if any(task.status is Status.FAILED for task in tasks):
         print(failures(tasks))
     if not finished:
-        minutes = FOLLOW_FOR[action] // timedelta(minutes=1)
+        minutes = CAPS[action] // timedelta(minutes=1)
         print(
             f"Stopped following after {minutes} min with tasks still running; "
             '`python -m bot query "status:refreshing"` shows them.'

@@ -3,11 +3,13 @@ terminal usage and the README, and the README's Layout names exactly the modules
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from bot.__main__ import _parser
 from bot.console import USAGE
 from bot.core.filters import KEYS, STATUS_WORDS, TYPE_WORDS
 from bot.slack.help import TOPICS
@@ -99,3 +101,21 @@ def test_layout_says_what_each_entry_owns_in_tree_order():
     for folder in {parts[:-1] for parts in under_bot}:
         names = [parts[-1] for parts in under_bot if parts[:-1] == folder]
         assert names == sorted(names), f"{'/'.join(folder)}/ is not in tree order: {names}"
+
+
+def test_the_ram_policy_for_writes_allows_every_action_the_bot_calls():
+    policies = re.findall(r"```json\n(.*?)```", section("Connect it to Slack"), re.DOTALL)
+    actions = {a for p in policies for s in json.loads(p)["Statement"] for a in s["Action"]}
+    needed = {"RefreshObjectCaches", "PushObjectCache", "DescribeRefreshQuota"}
+    needed |= {"DescribeRefreshTaskById", "DescribeRefreshTasks"}
+    assert {f"cdn:{action}" for action in needed} <= actions
+
+
+@pytest.mark.parametrize("command", ["refresh", "prefetch"])
+def test_every_flag_of_the_terminal_writes_is_in_the_readme(command):
+    terminal = section("Asking from a terminal")
+    parser = _parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    flags = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    missing = [flag for flag in flags if flag != "--help" and flag not in terminal]
+    assert not missing, f"the README does not explain {missing} of `python -m bot {command}`"
+    assert f"python -m bot {command}" in terminal

@@ -7,6 +7,7 @@ when to look again, and whether Slack's limits let the message change now.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.core.submission import Action, Kind, Submission
 from bot.core.tasks import Status, Task, host_of
+from bot.errors import InvalidQuery
 
 TERMINAL = frozenset({Status.COMPLETE, Status.FAILED})
 # How long a submission is followed: refreshes take ~5 min, prefetches up to ~30.
@@ -225,3 +227,31 @@ def retries_of(tasks: Iterable[Task]) -> tuple[Submission, ...]:
     return tuple(
         Submission(action, kind, tuple(paths)) for (action, kind), paths in grouped.items()
     )
+
+
+# A Retry button on a notification carries the task IDs it retries: as many as a button's
+# 2,000 characters and a lookup's 100 IDs hold.
+MAX_RETRY_IDS = 100
+MAX_RETRY_VALUE = 2000
+_TASK_ID = re.compile(r"[0-9]{1,20}")
+
+
+def retry_value(tasks: Iterable[Task]) -> str:
+    """The value of a Retry button for the failed `tasks` that can be resubmitted ('' if none)."""
+    ids: list[str] = []
+    for task in tasks:
+        retryable = str(task.object_type).lower() in RETRY_KINDS and task.status is Status.FAILED
+        if not retryable or not _TASK_ID.fullmatch(task.task_id) or task.task_id in ids:
+            continue
+        if len(ids) == MAX_RETRY_IDS or len(",".join([*ids, task.task_id])) > MAX_RETRY_VALUE:
+            break
+        ids.append(task.task_id)
+    return ",".join(ids)
+
+
+def retry_ids(value: str) -> tuple[str, ...]:
+    """A Retry button's value back into task IDs, checked like any input."""
+    ids = tuple(dict.fromkeys(part for part in value.split(",") if part))
+    if not ids or len(ids) > MAX_RETRY_IDS or not all(map(_TASK_ID.fullmatch, ids)):
+        raise InvalidQuery("id", value[:40], "this Retry button is damaged; use `/cdn refresh`")
+    return ids

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 
 from bot.core.display import REASON_HINTS, REASON_LABELS, shorten_middle
 from bot.core.filters import MAX_TASK_IDS
+from bot.core.progress import retry_value
 from bot.core.query import TaskQuery, encode_query
 from bot.core.tasks import Status, Task, newest_first
 from bot.core.timeframe import oldest_start
@@ -86,6 +87,15 @@ def _actions(tasks: Sequence[Task], show: TaskQuery) -> ActionsBlock:
             style="primary",
         )
     ]
+    retry = retry_value(tasks)
+    if retry:
+        # Resubmits the tasks by ID after the same confirmation and quota check as /cdn refresh.
+        label = "Retry" if len(tasks) == 1 else "Retry all failed"
+        elements.append(
+            ButtonElement(
+                text=PlainTextObject(text=label), action_id=ActionId.RETRY_TASKS.value, value=retry
+            )
+        )
     domains = sorted({t.domain for t in tasks if t.domain and len(t.domain) <= MAX_OPTION_VALUE})
     if len(domains) == 1:
         elements.append(

@@ -62,6 +62,10 @@ class ActionId(StrEnum):
     SHARE = "cdn_share"
     SHOW_FAILED = "cdn_show_failed"
     MUTE = "cdn_mute_domain"
+    # Retry what failed: from a progress message (a followed submission's key) and from a
+    # failure notification (task IDs).
+    RETRY_FAILED = "cdn_retry_failed"
+    RETRY_TASKS = "cdn_retry_tasks"
     # The fields of the refresh/prefetch form (bot/slack/modals.py).
     WRITE_URLS = "cdn_write_urls"
     WRITE_KIND = "cdn_write_kind"

@@ -14,11 +14,14 @@ from bot.core.progress import (
     domains_line,
     follow,
     retries_of,
+    retry_ids,
     retry_of,
+    retry_value,
     tally,
 )
 from bot.core.submission import Action, Kind, Submission
 from bot.core.tasks import ObjectType, Status, Task
+from bot.errors import InvalidQuery
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 P, R, C, F = Status.PENDING, Status.REFRESHING, Status.COMPLETE, Status.FAILED
@@ -207,3 +210,19 @@ def test_retries_group_by_kind_and_skip_what_cannot_be_resubmitted():
 )  # fmt: skip
 def test_domains_line(paths, line):
     assert domains_line(paths) == line
+
+
+def test_retry_value_holds_what_a_button_holds_and_reads_back():
+    tasks = [task(n, F) for n in range(10**11, 10**11 + 150)]
+    value = retry_value([task(7, C), task(8, F, kind="block"), *tasks, tasks[0]])
+    ids = retry_ids(value)
+    assert len(ids) == 100 and len(value) <= 2000
+    assert ids[0] == str(10**11) and "7" not in ids and "8" not in ids
+
+
+@pytest.mark.parametrize(
+    "value", ["", "1,x", "1;2", ",".join(["1"] * 2 + [str(n) for n in range(101)])]
+)
+def test_a_damaged_retry_value_is_refused(value):
+    with pytest.raises(InvalidQuery):
+        retry_ids(value)

@@ -141,3 +141,18 @@ def test_subscription_replies_are_inert(hostile):
     assert_inert(alerts.subscriptions_list([sub(hostile, unreachable=hostile)]).payload())
     assert_inert(alerts.muted(hostile, NOW).payload())
     assert_inert(alerts.cannot_post(hostile).payload())
+
+
+def test_a_failure_notice_offers_retry():
+    one = actions_of(alerts.failure_notice([failed(1)], now=NOW).payload())[ActionId.RETRY_TASKS]
+    assert one["text"]["text"] == "Retry" and one["value"] == "5001"
+    digest = alerts.failure_notice([failed(1), failed(2, "b.example.com")], now=NOW).payload()
+    check_message(digest)
+    retry = actions_of(digest)[ActionId.RETRY_TASKS]
+    assert retry["text"]["text"] == "Retry all failed" and retry["value"] == "5001,5002"
+
+
+def test_no_retry_for_tasks_that_cannot_be_resubmitted():
+    blocked = replace(failed(1), object_type=ObjectType.BLOCK)
+    payload = alerts.failure_notice([blocked], now=NOW).payload()
+    assert ActionId.RETRY_TASKS not in actions_of(payload)

@@ -46,6 +46,7 @@ class FakeSlack:
         self.rate_limited = 0  # how many coming posts get HTTP 429
         self.server_errors = 0  # how many coming posts get HTTP 500
         self.groups: dict[str, list[str]] = {}  # user group → members
+        self.views_open_error: str | None = None  # what views.open answers, if it fails
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
@@ -148,6 +149,17 @@ class FakeSlack:
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"})
         if method == "chat.postMessage":
             return await self._post_message(body)
+        if method == "views.open":
+            if self.views_open_error is not None:
+                return web.json_response({"ok": False, "error": self.views_open_error})
+            view = body.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return web.json_response({"ok": True, "view": {**view, "id": "V0FORM"}})
+        if method == "chat.postEphemeral":
+            channel = str(body.get("channel", ""))
+            if channel in self.channel_errors:
+                return web.json_response({"ok": False, "error": self.channel_errors[channel]})
+            return web.json_response({"ok": True, "message_ts": f"{time.time():.6f}"})
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     async def _list_posts(self, request: web.Request) -> web.Response:
@@ -242,4 +254,13 @@ def _sender(user: str) -> wire.Sender:
         channel_name="ops",
         app_id="A1",
         token="legacy",
+    )
+
+
+def form_submission(
+    view: dict[str, Any], values: dict[str, Any], *, user: str = "U0ANA1234"
+) -> bytes:
+    """The form body Slack sends when someone submits the modal `view` with `values`."""
+    return wire.view_submission_body(
+        _sender(user), view, view_id="V0FORM", values=values, trigger_id=TRIGGER_ID
     )

@@ -11,7 +11,9 @@ const TZ = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const EMOJI = {
   x: "❌", bell: "🔔", no_bell: "🔕", warning: "⚠️", mag: "🔍", lock: "🔒", scissors: "✂️",
   zipper_mouth_face: "🤐", face_with_head_bandage: "🤕", white_check_mark: "✅", label: "🏷️",
-  clock3: "🕒", page_facing_up: "📄",
+  clock3: "🕒", page_facing_up: "📄", hourglass_flowing_sand: "⏳", stopwatch: "⏱️", broom: "🧹",
+  no_entry_sign: "🚫", arrows_counterclockwise: "🔄", repeat: "🔁", large_blue_circle: "🔵",
+  heavy_check_mark: "✔️", information_source: "ℹ️", hourglass: "⌛",
 };
 
 function el(tag, className, text) {
@@ -41,11 +43,13 @@ function formatDate(epochSeconds, format) {
 
 // Inline mrkdwn: `code`, *bold*, _italic_, ~strike~; entities undone at the very end.
 function inline(text, parent) {
-  const parts = text.split(/(`[^`\n]+`|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~)/);
+  // :emoji_names: first, so their underscores are not read as italics.
+  const parts = text.split(/(`[^`\n]+`|:[a-z0-9_+-]+:|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~)/);
   for (const part of parts) {
     if (!part) continue;
     const inner = part.slice(1, -1);
     if (part.length > 2 && part[0] === "`" && part.endsWith("`")) parent.append(el("code", "", unescapeEntities(inner)));
+    else if (/^:[a-z0-9_+-]+:$/.test(part)) parent.append(document.createTextNode(withEmoji(part)));
     else if (part.length > 2 && part[0] === "*" && part.endsWith("*")) { const b = el("b"); inline(inner, b); parent.append(b); }
     else if (part.length > 2 && part[0] === "_" && part.endsWith("_")) { const i = el("i"); inline(inner, i); parent.append(i); }
     else if (part.length > 2 && part[0] === "~" && part.endsWith("~")) { const s = el("s"); inline(inner, s); parent.append(s); }

@@ -244,9 +244,10 @@ class Playground:
         if not isinstance(answer, dict):
             answer = {}
         errors = answer.get("errors") if answer.get("response_action") == "errors" else None
-        if status == 200 and not errors:
+        closed = status == 200 and not errors
+        if closed:
             await self._forget_view(opened.id)
-        return web.json_response({"status": status, "errors": errors or {}, "closed": not errors})
+        return web.json_response({"status": status, "errors": errors or {}, "closed": closed})
 
     async def _close_view(self, request: web.Request) -> web.Response:
         form = await request.json()

@@ -249,3 +249,17 @@ async def test_chat_post_ephemeral_shows_a_private_message(world):
         headers=BOT,
     )
     assert stranger.json()["error"] == "user_not_in_channel"
+
+
+async def test_a_submission_the_bot_fails_keeps_the_modal_open(world):
+    play, http, bot, _ = world
+    opened, _ = await open_form(http, bot)
+    view_id = opened.json()["view"]["id"]
+    answer = await http.post(
+        "/playground/view", json={"view": view_id, "inputs": {}}, headers={"Origin": "x"}
+    )
+    assert answer.status_code == 403  # still the page's own call only
+    play._secret = "not-the-bots-secret"  # the bot refuses what it cannot verify
+    refused = (await http.post("/playground/view", json={"view": view_id, "inputs": {}})).json()
+    assert refused == {"status": 401, "errors": {}, "closed": False}
+    assert view_id in play.modals.views

@@ -324,6 +324,10 @@ function showModal(view) {
     else body.append(renderBlock(block, { id: 0 }));
   }
   form.append(body);
+  // Slack's own words when the app does not answer a submission in time, or fails it.
+  const problem = el("div", "field-error modal-problem");
+  problem.setAttribute("role", "alert");
+  form.append(problem);
   const footer = el("div", "modal-footer");
   const cancel = el("button", "", view.close ? view.close.text : "Cancel");
   cancel.type = "button";
@@ -337,6 +341,7 @@ function showModal(view) {
     for (const field of fields) inputs[field.blockId] = field.read();
     const answer = await post("/playground/view", { view: view.id, inputs });
     for (const field of fields) field.error.textContent = (answer.errors || {})[field.blockId] || "";
+    problem.textContent = answer.status === 200 ? "" : `We had some trouble connecting (HTTP ${answer.status}). Try again?`;
     if (answer.closed) closeModal(view.id);
   });
   overlay.append(form);

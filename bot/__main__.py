@@ -101,6 +101,7 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
             people=Directory(client),
             clock=clock,
             policy=policy,
+            writer=source.writer,
         )
         watcher = Watcher(
             store=store,

@@ -6,7 +6,10 @@ BotError
 │   ├── NotAllowed              the access policy does not let this person do that here
 │   ├── QueryTooDeep            a merged page lies deeper than the bot reads without `type:`
 │   ├── QueryTooCostly          answering would take more upstream calls than one command may
-│   └── TooManyInFlight         this person already has as many commands running as allowed
+│   ├── TooManyInFlight         this person already has as many commands running as allowed
+│   ├── NotEnoughQuota          today's quota left is less than a refresh or prefetch needs
+│   ├── ConfirmationGone        a confirmation button that is unknown or expired
+│   └── AlreadySubmitted        a confirmation already used: by whom and when
 ├── ConfigurationError          the operator's settings are missing or contradictory
 ├── TookTooLong                 a command ran out of its time before it had an answer
 └── UpstreamError               the CDN API did not give us an answer we can use
@@ -22,6 +25,8 @@ BotError
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class BotError(Exception):
@@ -77,6 +82,34 @@ class TooManyInFlight(UserInputError):
     def __init__(self, *, limit: int) -> None:
         super().__init__(f"already {limit} commands running")
         self.limit = limit
+
+
+class NotEnoughQuota(UserInputError):
+    """A `action` of `wanted` paths of `kind` needs more than the `left` today's quota holds."""
+
+    def __init__(self, *, action: str, kind: str, wanted: int, left: int) -> None:
+        super().__init__(f"{action} of {wanted} {kind} paths, {left} left today")
+        self.action = action
+        self.kind = kind
+        self.wanted = wanted
+        self.left = left
+
+
+class ConfirmationGone(UserInputError):
+    """A confirmation button names one the bot no longer has, or one past its lifetime."""
+
+    def __init__(self, *, expired: bool) -> None:
+        super().__init__("expired confirmation" if expired else "unknown confirmation")
+        self.expired = expired
+
+
+class AlreadySubmitted(UserInputError):
+    """A confirmation was already used, by `used_by` at `used_at`: it submits only once."""
+
+    def __init__(self, *, used_by: str, used_at: datetime) -> None:
+        super().__init__(f"already used by {used_by} at {used_at.isoformat()}")
+        self.used_by = used_by
+        self.used_at = used_at
 
 
 class TookTooLong(BotError):

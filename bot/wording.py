@@ -9,12 +9,15 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from bot.errors import (
+    AlreadySubmitted,
     BotError,
     ConfigurationError,
+    ConfirmationGone,
     CredentialsRejected,
     InvalidQuery,
     MalformedResponse,
     NotAllowed,
+    NotEnoughQuota,
     PermissionDenied,
     QueryTooCostly,
     QueryTooDeep,
@@ -97,6 +100,49 @@ def _too_many_in_flight(error: TooManyInFlight) -> str:
     )
 
 
+# DescribeRefreshQuota's quotas, by what a submission does: (action, kind) → the quota's name.
+_QUOTA_NAMES = {
+    ("refresh", "File"): "URL refresh",
+    ("refresh", "Directory"): "directory refresh",
+    ("refresh", "Regex"): "regex refresh",
+    ("refresh", "IgnoreParams"): "refresh-ignoring-parameters",
+    ("prefetch", "File"): "prefetch",
+}
+
+
+def quota_name(action: str, kind: str) -> str:
+    """The daily quota a refresh or prefetch of `kind` draws on, as people call it."""
+    return _QUOTA_NAMES.get((action, kind), f"{action} {kind}")
+
+
+@_words(NotEnoughQuota)
+def _not_enough_quota(error: NotEnoughQuota) -> str:
+    name = quota_name(error.action, error.kind)
+    return (
+        f"Not enough quota: this {error.action} needs {error.wanted:,} of today's {name} quota, "
+        f"and {error.left:,} is left. Send at most {error.left:,} now, or the rest after the "
+        "quota resets tomorrow. Nothing was submitted."
+    )
+
+
+@_words(ConfirmationGone)
+def _confirmation_gone(error: ConfirmationGone) -> str:
+    if error.expired:
+        return (
+            "That confirmation has expired (they last 15 minutes, since quotas move on). "
+            "Nothing was submitted: run the command again for a fresh one."
+        )
+    return "That confirmation is unknown here. Nothing was submitted: run the command again."
+
+
+@_words(AlreadySubmitted)
+def _already_submitted(error: AlreadySubmitted) -> str:
+    return (
+        f"Already submitted by @{error.used_by} at {error.used_at:%Y-%m-%d %H:%M:%S %Z}. "
+        "A confirmation submits once, so nothing more was sent."
+    )
+
+
 @_words(TookTooLong)
 def _took_too_long(error: TookTooLong) -> str:
     return (
@@ -149,13 +195,71 @@ def _malformed(error: MalformedResponse) -> str:
     return f"Alibaba Cloud CDN sent an answer the bot cannot read{_request(error)}. Try again."
 
 
+# What the write actions' refusals mean, by API code: what happened and what to do.
+_REJECTED_WRITES = {
+    "InvalidObjectPath.Malformed": (
+        "refused a path as malformed: each must be an http:// or https:// URL on an "
+        "accelerated domain, and a directory must end with `/`"
+    ),
+    "InvalidObjectPath.ExceedsMaximum": "refused a path longer than its 1,024 characters",
+    "InvalidArea": (
+        "refused the prefetch area: use `area:domestic` or `area:overseas`, within the "
+        "domain's acceleration region"
+    ),
+    "InvalidObjectType.Malformed": (
+        "refused the kind: use `type:file`, `type:dir`, `type:regex` or `type:ignoreparams`"
+    ),
+    "InvalidExtensiveDomain.ValueNotSupported": (
+        "does not refresh wildcard domains: name each domain itself"
+    ),
+}
+
+
 @_words(RequestRejected)
 def _rejected(error: RequestRejected) -> str:
+    if error.code in _REJECTED_WRITES:
+        said = f" It said: {error.message}" if error.message else ""
+        return (
+            f"Alibaba Cloud CDN {_REJECTED_WRITES[error.code]} ({error.code}).{said}"
+            f"{_request(error)}"
+        )
     return f"Alibaba Cloud CDN refused the request: {error.message or error.code}{_request(error)}."
+
+
+_QUOTA_CODES = {
+    "QuotaExceeded.Refresh": (
+        "Today's refresh quota of the Alibaba Cloud account is used up. It resets daily; "
+        "until then nothing more can be refreshed"
+    ),
+    "QuotaExceeded.Preload": (
+        "Today's prefetch quota of the Alibaba Cloud account is used up. It resets daily; "
+        "until then nothing more can be prefetched"
+    ),
+    "QuotaPerMinuteExceeded.Refresh": (
+        "The account reached Alibaba Cloud CDN's per-minute limit for refreshing or "
+        "prefetching a domain. Wait a minute, then submit what did not go in"
+    ),
+    "TooMany.Refresh": (
+        "The account's refresh queue at Alibaba Cloud CDN is full. Wait a few minutes for "
+        "running tasks to finish, then try again"
+    ),
+    "PreloadQueueFull": (
+        "The account's prefetch queue at Alibaba Cloud CDN is full (it holds 100,000 URLs). "
+        "Wait for running prefetches to finish, then try again"
+    ),
+    "SingleRequest.OverLimit": (
+        "Alibaba Cloud CDN refused a call as too large. The bot sends at most 1,000 URLs, "
+        "100 directories or 1 regex per refresh call and 100 URLs per prefetch call, of at "
+        "most 10 domains, so this account's limits must be lower: send fewer at a time"
+    ),
+}
 
 
 @_words(QuotaExceeded)
 def _quota(error: QuotaExceeded) -> str:
+    known = _QUOTA_CODES.get(error.code)
+    if known is not None:
+        return f"{known} ({error.code}){_request(error)}."
     return (
         f"The account's refresh or prefetch quota is used up ({error.code}). "
         "Quotas reset daily; `DescribeRefreshQuota` shows what is left."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot import errors, wording
@@ -20,6 +22,9 @@ KEYWORD_EXAMPLES: dict[type, dict[str, object]] = {
     errors.QueryTooCostly: {"calls": 70, "budget": 40},
     errors.TooManyInFlight: {"limit": 3},
     errors.TookTooLong: {"seconds": 10.0},
+    errors.NotEnoughQuota: {"action": "refresh", "kind": "File", "wanted": 2500, "left": 1500},
+    errors.ConfirmationGone: {"expired": True},
+    errors.AlreadySubmitted: {"used_by": "U0ANA1234", "used_at": datetime(2025, 5, 1, tzinfo=UTC)},
 }
 
 

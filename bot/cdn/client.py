@@ -50,6 +50,8 @@ _BY_CODE: dict[str, type[UpstreamError]] = {
     "OperationDenied": PermissionDenied,
     "SingleRequest.OverLimit": QuotaExceeded,
     "PreloadQueueFull": QuotaExceeded,
+    # The refresh queue is full: like PreloadQueueFull, a capacity refusal, never a bad parameter.
+    "TooMany.Refresh": QuotaExceeded,
 }
 _BY_FAMILY: dict[str, type[UpstreamError]] = {
     "Throttling": Throttled,

@@ -8,7 +8,7 @@ other domains).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -21,11 +21,13 @@ from bot.core.query import (
     Subscribe,
     TaskQuery,
     Unsubscribe,
+    Write,
 )
 from bot.core.tasks import domain_matches, host_of
 from bot.errors import NotAllowed
 
 AUDIT_KEPT = timedelta(days=90)
+_NO_CHANNEL = "This request names no channel: run the command in a channel or a DM."
 
 
 class Act(StrEnum):
@@ -34,6 +36,8 @@ class Act(StrEnum):
     QUERY = "query CDN tasks"
     MANAGE = "manage failure notifications"
     AUDIT = "read the audit trail"
+    # Checked against the manage list: a write changes what the CDN serves.
+    SUBMIT = "refresh or prefetch CDN content"
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ NEEDS: Mapping[type[Request], tuple[Act, ...]] = {
     Unsubscribe: (Act.QUERY, Act.MANAGE),
     Mute: (Act.QUERY, Act.MANAGE),
     ShowAudit: (Act.AUDIT,),
+    Write: (Act.QUERY, Act.SUBMIT),
 }
 
 
@@ -110,7 +115,12 @@ class Policy:
     def check(self, act: Act, *, user: str, channel: str, user_groups: frozenset[str]) -> None:
         """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
         self.placed(channel, act.value)
-        allow = {Act.QUERY: self.query, Act.MANAGE: self.manage, Act.AUDIT: self.admin}[act]
+        allow = {
+            Act.QUERY: self.query,
+            Act.MANAGE: self.manage,
+            Act.SUBMIT: self.manage,
+            Act.AUDIT: self.admin,
+        }[act]
         if not allow.admits(user, channel, user_groups):
             raise NotAllowed(act.value, self.contact)
 
@@ -118,11 +128,7 @@ class Policy:
         """Raise NotAllowed when a request names no channel: channel lists, scopes and
         subscriptions all hang on it, so a blank one must never read as "any" or "all"."""
         if not channel.strip():
-            raise NotAllowed(
-                what,
-                self.contact,
-                detail="This request names no channel: run the command in a channel or a DM.",
-            )
+            raise NotAllowed(what, self.contact, detail=_NO_CHANNEL)
 
     def scope(self, channel: str) -> tuple[str, ...]:
         """The domain patterns `channel` is limited to; empty when it is not limited."""
@@ -165,6 +171,28 @@ class Policy:
             self.contact,
             detail=f"This channel sees {listed}: subscribe to one of them.",
         )
+
+    def submission_refusal(self, channel: str, domains: Iterable[str]) -> NotAllowed | None:
+        """Why `channel` may not refresh or prefetch `domains` (some lie outside its scope),
+        naming the domains it may; None when it may."""
+        if not channel.strip():
+            return NotAllowed(Act.SUBMIT.value, self.contact, detail=_NO_CHANNEL)
+        patterns = self.scope(channel)
+        outside = [d for d in domains if not any(domain_matches(p, d) for p in patterns)]
+        if not patterns or not outside:
+            return None
+        listed = ", ".join(f"`{pattern}`" for pattern in patterns)
+        return NotAllowed(
+            f"refresh or prefetch {', '.join(sorted(outside))}",
+            self.contact,
+            detail=f"This channel may refresh or prefetch {listed} only.",
+        )
+
+    def may_submit(self, channel: str, domains: Iterable[str]) -> None:
+        """Raise NotAllowed unless every one of `domains` lies within `channel`'s scope."""
+        refusal = self.submission_refusal(channel, domains)
+        if refusal is not None:
+            raise refusal
 
 
 def _covers(pattern: str, wanted: str) -> bool:

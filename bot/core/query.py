@@ -14,6 +14,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core import filters, timeframe
+from bot.core.submission import Action
 from bot.core.tasks import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_NUMBER,
@@ -89,7 +90,18 @@ class ShowAudit:
     limit: int = 20
 
 
-Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions | ShowAudit
+@dataclass(frozen=True)
+class Write:
+    """`/cdn refresh …` or `/cdn prefetch …`: `text` is read once the person may submit
+    (bot.core.submission.parse_submission); empty, it asks for the URLs in a form."""
+
+    action: Action
+    text: str = ""
+
+
+Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions | ShowAudit | Write
+# The first word of a write, and what follows it verbatim (its own parser splits URLs).
+_WRITE = re.compile(r"\s*(refresh|prefetch)(?:\s+|$)", re.IGNORECASE)
 
 # -- text → fields ---------------------------------------------------------------------------
 
@@ -245,6 +257,9 @@ def _is_stray_word(word: str) -> bool:
 
 def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
     """The command in `text`, or InvalidQuery saying exactly what to change."""
+    write = _WRITE.match(text)
+    if write:
+        return Write(Action(write[1].lower()), text[write.end() :])
     tokens = tokenize(text)
     if not tokens:
         return Help()

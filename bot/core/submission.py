@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.core.filters import MAX_URL, did_you_mean
-from bot.core.tasks import RefreshQuota, host_of
+from bot.core.tasks import RefreshQuota, Task, host_of
 from bot.core.tokens import normalise
 from bot.errors import BotError, InvalidQuery
 
@@ -176,6 +178,22 @@ class Claim:
     granted: bool
     used_by: str | None = None
     used_at: datetime | None = None
+
+
+class Writes(Protocol):
+    """The write side of the CDN API as handlers see it (bot.cdn.writes.Writer is one)."""
+
+    async def quota(self) -> RefreshQuota:
+        """Today's quotas, read now."""
+        ...
+
+    async def submit(self, submission: Submission) -> Submitted:
+        """Send every call of `submission`, stopping at the first refusal."""
+        ...
+
+    async def tasks(self, task_ids: Sequence[str]) -> list[Task]:
+        """The current state of these tasks."""
+        ...
 
 
 def parse_submission(action: Action, text: str) -> Submission:

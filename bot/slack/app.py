@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack import actions, commands
+from bot.slack import actions, commands, writes
 from bot.slack.hooks import GuardedRespond, ReplyHosts, reply_hosts
 from bot.slack.payloads import Malformed, check_body
 from bot.slack.replies import Services, report_error
@@ -92,6 +92,7 @@ def create_app(
     app.error(report_error)
     commands.register(app, services=services)
     actions.register(app, services=services)
+    writes.register(app, services=services)
     return app
 
 

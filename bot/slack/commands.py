@@ -14,9 +14,10 @@ from bot.core.query import (
     Subscribe,
     TaskQuery,
     Unsubscribe,
+    Write,
     parse_query,
 )
-from bot.slack import render, subscriptions
+from bot.slack import render, subscriptions, writes
 from bot.slack.help import help_reply
 from bot.slack.replies import Services, deliver, task_reply
 
@@ -42,6 +43,8 @@ async def answer(services: Services, text: str, *, entry: AuditEntry) -> render.
             return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)
         case Unsubscribe() | ListSubscriptions():
             return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)
+        case Write():
+            return await writes.command_reply(services, parsed, entry=entry)
 
 
 def register(app: AsyncApp, *, services: Services) -> None:

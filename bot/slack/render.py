@@ -62,6 +62,9 @@ class ActionId(StrEnum):
     SHARE = "cdn_share"
     SHOW_FAILED = "cdn_show_failed"
     MUTE = "cdn_mute_domain"
+    # The private confirmation of a refresh or prefetch (bot/slack/writes.py).
+    CONFIRM_WRITE = "cdn_write_confirm"
+    CANCEL_WRITE = "cdn_write_cancel"
     # Retry what failed: from a progress message (a followed submission's key) and from a
     # failure notification (task IDs).
     RETRY_FAILED = "cdn_retry_failed"

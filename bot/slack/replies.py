@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -20,6 +20,7 @@ from bot.core.access import Policy, Request, needs
 from bot.core.audit import AuditEntry
 from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery, encode_query
+from bot.core.submission import Writes
 from bot.errors import BotError, NotAllowed, UserInputError
 from bot.slack import render
 from bot.slack.admission import Admission
@@ -27,6 +28,9 @@ from bot.slack.hooks import ForeignReplyUrl, GuardedRespond
 from bot.slack.notify import Notifier
 from bot.slack.people import People
 from bot.store.database import Store
+
+if TYPE_CHECKING:
+    from bot.slack.writes import Tracking
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("bot.audit")
@@ -43,6 +47,9 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     policy: Policy = field(default_factory=Policy)
     admission: Admission = field(default_factory=Admission)
+    # Refresh and prefetch: off without a writer; submissions are followed when a tracker is set.
+    writer: Writes | None = None
+    tracker: Tracking | None = None
 
     async def allow(self, request: Request | type[Request], *, user: str, channel: str) -> None:
         """Raise NotAllowed unless the policy lets `user` make `request` (or any request of

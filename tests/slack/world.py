@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.cdn.emulator import Emulator
 from bot.cdn.emulator.demo import seed_history
+from bot.cdn.writes import Writer
 from bot.config import Settings
 from bot.core.access import Policy
 from bot.slack.admission import Admission
@@ -171,6 +172,7 @@ async def running_bot(
             clock=clock,
             policy=policy or Policy(),
             admission=admission or Admission(),
+            writer=Writer(cdn),
         )
         app = create_app(settings, services, client=client)
 

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack import actions, commands, writes
+from bot.slack.forms import register as register_form
 from bot.slack.hooks import GuardedRespond, ReplyHosts, reply_hosts
 from bot.slack.payloads import Malformed, check_body
 from bot.slack.replies import Services, report_error
@@ -93,6 +94,7 @@ def create_app(
     commands.register(app, services=services)
     actions.register(app, services=services)
     writes.register(app, services=services)
+    register_form(app, services=services)
     return app
 
 

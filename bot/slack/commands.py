@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.audit import AuditEntry
 from bot.core.query import (
@@ -18,7 +19,9 @@ from bot.core.query import (
     parse_query,
 )
 from bot.slack import render, subscriptions, writes
+from bot.slack.forms import open_form
 from bot.slack.help import help_reply
+from bot.slack.modals import blank_write
 from bot.slack.replies import Services, deliver, task_reply
 
 COMMAND = "/cdn"
@@ -51,7 +54,9 @@ def register(app: AsyncApp, *, services: Services) -> None:
     """Attach the /cdn listener."""
 
     @app.command(COMMAND)
-    async def cdn(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def cdn(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         text = str(command.get("text", ""))
         entry = services.entry(
@@ -60,4 +65,11 @@ def register(app: AsyncApp, *, services: Services) -> None:
             channel=str(command.get("channel_id", "")),
             detail=text,
         )
-        await deliver(respond, answer(services, text, entry=entry), services=services, entry=entry)
+        blank = blank_write(text)
+        trigger = str(command.get("trigger_id", ""))
+        work = (
+            answer(services, text, entry=entry)
+            if blank is None
+            else open_form(services, client, blank, trigger_id=trigger, entry=entry)
+        )
+        await deliver(respond, work, services=services, entry=entry)

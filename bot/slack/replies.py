@@ -118,7 +118,7 @@ async def report_error(error: Exception, respond: AsyncRespond | None = None) ->
 
 async def deliver(
     respond: AsyncRespond,
-    work: Awaitable[render.Reply],
+    work: Awaitable[render.Reply | None],
     *,
     services: Services | None = None,
     entry: AuditEntry | None = None,

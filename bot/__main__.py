@@ -34,14 +34,17 @@ from bot.errors import BotError, ConfigurationError, UserInputError
 from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
 from bot.slack.app import (
+    SlackClient,
     SocketConnection,
     create_app,
     health_route,
     slack_client,
     web_application,
 )
+from bot.slack.hooks import reply_hosts
 from bot.slack.notify import Notifier
 from bot.slack.people import Directory
+from bot.slack.progress import Tracker
 from bot.slack.replies import Services
 from bot.store.database import Store
 from bot.watcher import Watcher
@@ -94,6 +97,7 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
         # the same process answers once the API does.
         checkup = Checkup(lambda: probe(source), clock=clock)
         find_tasks = checkup.observing(source.find, live=lambda answer: answer.live)
+        tracker = _tracker(source, store, client, settings=settings)
         services = Services(
             find_tasks=find_tasks,
             store=store,
@@ -102,6 +106,7 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
             clock=clock,
             policy=policy,
             writer=source.writer,
+            tracker=tracker,
         )
         watcher = Watcher(
             store=store,
@@ -115,6 +120,7 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
         stop = _stop_signal()
         checking = asyncio.create_task(checkup.run(stop))
         watching = asyncio.create_task(watcher.run(stop))
+        following = asyncio.create_task(tracker.run(stop)) if tracker is not None else None
         cloud = "emulator" if source.emulated else "alibaba"
         socket_mode = mode.name == "socket"
         app = create_app(settings, services, client=client, socket_mode=socket_mode)
@@ -165,8 +171,26 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
                 await asyncio.wait_for(watching, timeout=settings.watch_interval + 30)
             except TimeoutError:
                 log.warning("the watcher did not finish its cycle in time")
+            if following is not None:
+                # Likewise the progress cycle under way, so the store holds what Slack shows.
+                try:
+                    await asyncio.wait_for(following, timeout=30)
+                except TimeoutError:
+                    log.warning("the progress tracker did not finish its cycle in time")
             checking.cancel()
             log.info("stopped")
+
+
+def _tracker(
+    source: TaskSource, store: Store, client: SlackClient, *, settings: Settings
+) -> Tracker | None:
+    """What follows submissions to the end, when the bot can submit at all."""
+    if source.writer is None:
+        return None
+    hosts = reply_hosts(settings.slack_api_url)
+    return Tracker(
+        lookup=source.writer, store=store, client=client, hosts=hosts, clock=source.clock
+    )
 
 
 def _playground_host(settings: Settings) -> str:

@@ -1,5 +1,6 @@
 """Buttons: ◀ Prev, Next ▶ and Refresh replace the page; Share posts a copy in the channel;
-on notifications, "Show failed tasks" answers the clicker and "Mute" silences a domain."""
+on notifications, "Show failed tasks" answers the clicker and "Mute" silences a domain; the
+Retry buttons are in bot.slack.retries."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.core.access import Mute
 from bot.core.audit import AuditEntry
 from bot.core.filters import domain_name
 from bot.core.query import TaskQuery, decode_query
-from bot.slack import alerts
+from bot.slack import alerts, retries
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
 
@@ -98,3 +99,4 @@ def register(app: AsyncApp, *, services: Services) -> None:
     # Only the person who clicked sees these; the notification stays as it was.
     button(show, ActionId.SHOW_FAILED, replace_original=False)
     button(mute, ActionId.MUTE, replace_original=False)
+    retries.register(app, services=services)

@@ -149,6 +149,11 @@ class FakeSlack:
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self._port}/socket"})
         if method == "chat.postMessage":
             return await self._post_message(body)
+        if method == "chat.update":
+            # Recorded in api_calls with the rest; the message is changed in place.
+            return web.json_response(
+                {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+            )
         if method == "views.open":
             if self.views_open_error is not None:
                 return web.json_response({"ok": False, "error": self.views_open_error})
@@ -191,8 +196,9 @@ class FakeSlack:
         if channel in self.channel_errors:
             return web.json_response({"ok": False, "error": self.channel_errors[channel]})
         body["_at"] = time.time()
+        body["_ts"] = ts = f"{body['_at']:.6f}"  # the message's ts, as chat.update names it
         await self._note(lambda: self.posts.append((channel, body)))
-        return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
+        return web.json_response({"ok": True, "channel": channel, "ts": ts})
 
     async def serve_forever(self) -> None:
         """Run until cancelled, printing the base URL first (for a separate process)."""

@@ -28,8 +28,10 @@ from bot.config import Settings
 from bot.core.access import Policy
 from bot.slack.admission import Admission
 from bot.slack.app import create_app, slack_client, web_application
+from bot.slack.hooks import reply_hosts
 from bot.slack.notify import Notifier
 from bot.slack.people import Directory
+from bot.slack.progress import Tracker
 from bot.slack.replies import Services
 from bot.store.database import Store
 from tests.conftest import Clock, emulator_config, make_client, make_source
@@ -63,6 +65,7 @@ class RunningBot:
     store: Store
     emulator: Emulator
     clock: Clock
+    tracker: Tracker  # follows submissions; tests drive its cycles
 
     async def post(self, body: bytes, **header_options: Any) -> httpx.Response:
         """Send `body` to /slack/events, signed as Slack would (`header_options` spoil it)."""
@@ -164,6 +167,13 @@ async def running_bot(
         client = await stack.enter_async_context(slack_client(settings))
         store = Store(url)
         stack.callback(store.close)
+        tracker = Tracker(
+            lookup=Writer(cdn),
+            store=store,
+            client=client,
+            hosts=reply_hosts(settings.slack_api_url),
+            clock=clock,
+        )
         services = Services(
             find_tasks=make_source(cdn, clock, ttl=60).find,
             store=store,
@@ -173,6 +183,7 @@ async def running_bot(
             policy=policy or Policy(),
             admission=admission or Admission(),
             writer=Writer(cdn),
+            tracker=tracker,
         )
         app = create_app(settings, services, client=client)
 
@@ -189,7 +200,7 @@ async def running_bot(
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        yield RunningBot(url, slack, http, store, emulator, clock)
+        yield RunningBot(url, slack, http, store, emulator, clock, tracker)
 
 
 async def _stop(runner: web.AppRunner, work: StartedWork) -> None:

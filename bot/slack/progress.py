@@ -1,0 +1,221 @@
+"""Following submissions to the end: one message each, kept up to date within Slack's limits.
+
+A started submission gets one message in the channel where it was asked (or, where the bot
+cannot post, the person's private reply through the response_url). A background loop looks at
+the tasks of every submission that is due (ten IDs a call, as a background caller), and changes
+a message only when what it shows changed, at most once per MESSAGE_GAP, within one app-wide
+window of chat.update calls. Each followed submission is in the store, so a restart resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.progress import Cadence, Tally, Tracked, Window, follow, tally
+from bot.core.tasks import HISTORY_DAYS, Task
+from bot.errors import BotError
+from bot.slack import progress_message
+from bot.slack.hooks import GuardedRespond, ReplyHosts
+from bot.slack.notify import UNREACHABLE
+from bot.slack.render import Reply
+from bot.slack.replies import send
+from bot.store.database import Store
+
+if TYPE_CHECKING:
+    from bot.slack.writes import Started
+
+log = logging.getLogger(__name__)
+
+
+class TaskLookup(Protocol):
+    """Tasks by ID, now (the writer's DescribeRefreshTaskById, as a background caller)."""
+
+    async def tasks(self, task_ids: Sequence[str]) -> list[Task]: ...
+
+
+def private_only(channel: str) -> bool:
+    """Whether the bot cannot post in `channel` at all: a direct message between people."""
+    return channel.startswith("D")
+
+
+class Tracker:
+    """Posts and updates progress messages; `cycle()` alone is what tests drive."""
+
+    def __init__(
+        self,
+        *,
+        lookup: TaskLookup,
+        store: Store,
+        client: AsyncWebClient,
+        hosts: ReplyHosts,
+        clock: Callable[[], datetime],
+        cadence: Cadence | None = None,
+        window: Window | None = None,
+        tick: float = 1.0,
+    ) -> None:
+        self._lookup = lookup
+        self._store = store
+        self._client = client
+        self._hosts = hosts
+        self._clock = clock
+        self._cadence = cadence or Cadence()
+        self._window = window or Window()
+        self._tick = tick
+        self._followed: dict[str, Tracked] = {}
+        self._due: dict[str, datetime] = {}
+        self._resumed = False
+        self._busy = asyncio.Lock()
+
+    @property
+    def followed(self) -> tuple[Tracked, ...]:
+        """The submissions still being followed."""
+        return tuple(self._followed.values())
+
+    async def start(self, started: Started) -> None:
+        """Post the first progress message for a submission, and follow it from now on."""
+        task_ids = started.submitted.task_ids
+        if not task_ids:
+            return  # nothing went in: the confirmation's answer said why
+        submission = replace(started.submission, paths=started.submitted.accepted)
+        key = uuid.uuid4().hex
+
+        def record(*, private: bool) -> Tracked:
+            return follow(
+                submission,
+                task_ids,
+                id=key,
+                user=started.user,
+                channel=started.channel,
+                refused=len(started.submitted.refused),
+                at=started.at,
+                private=private,
+            )
+
+        counted, now = tally(task_ids, ()), started.at
+        tracked = record(private=False)
+        first = progress_message.progress(tracked, counted, now=now, final=False)
+        ts = None if private_only(started.channel) else await self._post(started.channel, first)
+        if ts is not None:
+            tracked = replace(tracked, message_ts=ts)
+            tracked = tracked.updated(_shown(counted, final=False), now, final=False)
+        elif started.response_url is not None:
+            # The confirmation's own answer takes the private reply right after this; the
+            # progress replaces it at the first look.
+            tracked = replace(record(private=True), response_url=started.response_url)
+        else:
+            log.warning("nowhere to show the progress of a submission in %s", started.channel)
+            return
+        await self._store.save_tracked(tracked)
+        self._followed[tracked.id] = tracked
+        self._due[tracked.id] = tracked.next_look(now, self._cadence)
+
+    async def _post(self, channel: str, reply: Reply) -> str | None:
+        """Post `reply` in `channel`; its ts, or None when the bot cannot post there."""
+        try:
+            answer = await self._client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **reply.payload()
+            )
+        except SlackApiError as error:
+            reason = str(error.response.get("error", ""))
+            level = logging.INFO if reason in UNREACHABLE else logging.WARNING
+            log.log(
+                level, "progress cannot go to %s (%s): using the private reply", channel, reason
+            )
+            return None
+        return str(answer["ts"])
+
+    async def _reply(self, response_url: str | None, reply: Reply) -> None:
+        respond = GuardedRespond(response_url=response_url, hosts=self._hosts)
+        await send(respond, reply, replace_original=True)
+
+    async def cycle(self) -> int:
+        """Look at every submission that is due, and change the messages that must change;
+        how many changed."""
+        async with self._busy:
+            if not self._resumed:
+                for tracked in await self._store.unfinished_tracked():
+                    self._followed.setdefault(tracked.id, tracked)
+                self._resumed = True
+            now = self._clock()
+            due = [t for t in self._followed.values() if self._due.get(t.id, now) <= now]
+            if not due:
+                return 0
+            wanted = list(dict.fromkeys(task_id for t in due for task_id in t.task_ids))
+            try:
+                found = await self._lookup.tasks(wanted)
+            except BotError as error:
+                log.warning("could not read the progress of %d tasks: %r", len(wanted), error)
+                for tracked in due:
+                    self._due[tracked.id] = tracked.next_look(now, self._cadence)
+                return 0
+            changed = 0
+            for tracked in due:
+                changed += await self._advance(tracked, tally(tracked.task_ids, found), now)
+            await self._store.forget_tracked_before(now - timedelta(days=HISTORY_DAYS))
+            return changed
+
+    async def _advance(self, tracked: Tracked, counted: Tally, now: datetime) -> int:
+        final = counted.final or tracked.cap_reached(now)
+        shown = _shown(counted, final=final)
+        # A final state not shown yet (too soon, or the app's budget spent) goes next cycle.
+        self._due[tracked.id] = now if final else tracked.next_look(now, self._cadence)
+        if shown == tracked.shown:
+            return 0
+        if not tracked.may_update(now, final=final):
+            if final and tracked.message_ts is None:
+                # The response_url is spent: the reply stays as last shown.
+                await self._finish(replace(tracked, finished_at=now))
+            return 0
+        if not self._window.take(now):
+            return 0
+        reply = progress_message.progress(tracked, counted, now=now, final=final)
+        if tracked.message_ts is not None:
+            await self._update(tracked.channel, tracked.message_ts, reply)
+        else:
+            await self._reply(tracked.response_url, reply)
+        updated = tracked.updated(shown, now, final=final)
+        if final:
+            await self._finish(updated)
+        else:
+            self._followed[tracked.id] = updated
+            await self._store.save_tracked(updated)
+        return 1
+
+    async def _finish(self, tracked: Tracked) -> None:
+        await self._store.save_tracked(tracked)
+        self._followed.pop(tracked.id, None)
+        self._due.pop(tracked.id, None)
+
+    async def _update(self, channel: str, ts: str, reply: Reply) -> None:
+        try:
+            # Full blocks and text every time: an update without blocks would remove them.
+            await self._client.chat_update(channel=channel, ts=ts, **reply.payload())
+        except SlackApiError as error:
+            log.warning("could not update progress %s in %s: %s", ts, channel, error)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Cycle until `stop` is set, finishing the cycle under way."""
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await self.cycle()
+            except Exception:
+                log.exception("progress cycle crashed, will retry")
+            pause = max(0.0, self._tick - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+
+
+def _shown(counted: Tally, *, final: bool) -> str:
+    return f"{counted.shown}{' final' if final else ''}"

@@ -107,11 +107,6 @@ class Tracked:
     updated_at: datetime | None = None
     finished_at: datetime | None = None
 
-    @property
-    def domains(self) -> tuple[str, ...]:
-        """The domains of the paths that went in, most paths first."""
-        return tuple(domain for domain, _ in self.submission.domains.most_common())
-
     def cap_reached(self, now: datetime) -> bool:
         """Whether following it any longer is past its cap."""
         return now >= self.cap_at

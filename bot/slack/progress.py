@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -126,6 +127,9 @@ class Tracker:
             answer = await self._client.chat_postMessage(
                 channel=channel, unfurl_links=False, unfurl_media=False, **reply.payload()
             )
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("progress cannot go to %s (%r): using the private reply", channel, error)
+            return None
         except SlackApiError as error:
             reason = str(error.response.get("error", ""))
             level = logging.INFO if reason in UNREACHABLE else logging.WARNING
@@ -201,7 +205,8 @@ class Tracker:
         try:
             # Full blocks and text every time: an update without blocks would remove them.
             await self._client.chat_update(channel=channel, ts=ts, **reply.payload())
-        except SlackApiError as error:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            # The next change tries again; the record moves on so the limits hold.
             log.warning("could not update progress %s in %s: %s", ts, channel, error)
 
     async def run(self, stop: asyncio.Event) -> None:

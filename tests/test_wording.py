@@ -59,3 +59,42 @@ def test_most_specific_wording_wins():
     timeout = errors.UpstreamTimeout("DescribeRefreshTasks", code="ReadTimeout")
     assert wording.describe(timeout) == wording.WORDING[errors.UpstreamTimeout](timeout)
     assert "took too long" in wording.describe(timeout)
+
+
+WRITE_CODES = {
+    "QuotaExceeded.Refresh": (errors.QuotaExceeded, "refresh quota of the Alibaba Cloud account"),
+    "QuotaExceeded.Preload": (errors.QuotaExceeded, "prefetch quota of the Alibaba Cloud account"),
+    "QuotaPerMinuteExceeded.Refresh": (errors.QuotaExceeded, "per-minute limit"),
+    "TooMany.Refresh": (errors.QuotaExceeded, "refresh queue"),
+    "PreloadQueueFull": (errors.QuotaExceeded, "prefetch queue"),
+    "SingleRequest.OverLimit": (errors.QuotaExceeded, "refused a call as too large"),
+    "InvalidObjectPath.Malformed": (errors.RequestRejected, "refused a path as malformed"),
+    "InvalidObjectPath.ExceedsMaximum": (errors.RequestRejected, "1,024 characters"),
+    "InvalidArea": (errors.RequestRejected, "`area:domestic` or `area:overseas`"),
+    "InvalidObjectType.Malformed": (errors.RequestRejected, "`type:dir`"),
+}
+
+
+@pytest.mark.parametrize("code", list(WRITE_CODES))
+def test_every_write_error_code_has_words_of_its_own(code):
+    kind, words = WRITE_CODES[code]
+    if kind is errors.RequestRejected:
+        error = kind("RefreshObjectCaches", code=code, message="bad", request_id="R9")
+    else:
+        error = kind("RefreshObjectCaches", code=code, request_id="R9")
+    text = wording.describe(error)
+    assert words in text and code in text and "R9" in text
+    generic = (
+        kind("RefreshObjectCaches", code="Other.Code", message="m", request_id="R9")
+        if (kind is errors.RequestRejected)
+        else kind("RefreshObjectCaches", code="Other.Code")
+    )
+    assert wording.describe(generic) != text
+
+
+def test_the_quota_a_write_draws_on_is_named():
+    error = errors.NotEnoughQuota(action="refresh", kind="Directory", wanted=120, left=100)
+    assert "needs 120 of today's directory refresh quota, and 100 is left" in wording.describe(
+        error
+    )
+    assert wording.quota_name("prefetch", "File") == "prefetch"

@@ -120,10 +120,48 @@ def test_the_scope_is_not_carried_in_button_values():
         (parse_query("unsubscribe all", now=NOW), (Act.QUERY, Act.MANAGE)),
         (Mute("a.example.com"), (Act.QUERY, Act.MANAGE)),
         (parse_query("audit", now=NOW), (Act.AUDIT,)),
+        (parse_query("refresh https://a.example.com/x.js", now=NOW), (Act.QUERY, Act.SUBMIT)),
+        (parse_query("prefetch", now=NOW), (Act.QUERY, Act.SUBMIT)),
     ],
 )
 def test_what_each_request_needs(request_, acts):
     assert needs(request_) == acts
+
+
+def test_submitting_is_for_the_manage_list():
+    policy = Policy(manage=Allow(users=frozenset({"U1"})), contact="#cdn-admins")
+    policy.check(Act.SUBMIT, user="U1", channel="C1", user_groups=NONE)
+    with pytest.raises(NotAllowed) as denied:
+        policy.check(Act.SUBMIT, user="U2", channel="C1", user_groups=NONE)
+    assert denied.value.what == "refresh or prefetch CDN content"
+
+
+@pytest.mark.parametrize(
+    ("scopes", "domains", "refused"),
+    [
+        ({}, ["a.example.com", "b.example.org"], None),
+        ({"C1": ("*.example.com",)}, ["a.example.com", "example.com"], None),
+        ({"C1": ("www.example.com",)}, ["www.example.com", "img.example.com"], "img.example.com"),
+        ({"C1": ("a.com", "b.com")}, ["c.com", "a.com", "b.org"], "b.org, c.com"),
+        ({"C2": ("a.com",)}, ["z.com"], None),  # another channel's scope
+    ],
+)
+def test_a_scoped_channel_submits_only_within_its_domains(scopes, domains, refused):
+    policy = Policy(scopes=scopes, contact="#cdn-admins")
+    refusal = policy.submission_refusal("C1", domains)
+    if refused is None:
+        assert refusal is None
+        policy.may_submit("C1", domains)
+        return
+    assert refusal is not None and refusal.what == f"refresh or prefetch {refused}"
+    listed = ", ".join(f"`{p}`" for p in scopes["C1"])
+    assert refusal.detail == f"This channel may refresh or prefetch {listed} only."
+    with pytest.raises(NotAllowed):
+        policy.may_submit("C1", domains)
+
+
+def test_a_submission_needs_a_channel():
+    assert Policy().submission_refusal(" ", ["a.example.com"]) is not None
 
 
 @pytest.mark.parametrize("kind", list(NEEDS))

@@ -16,10 +16,12 @@ from bot.core.query import (
     Subscribe,
     TaskQuery,
     Unsubscribe,
+    Write,
     decode_query,
     encode_query,
     parse_query,
 )
+from bot.core.submission import Action
 from bot.core.tasks import ObjectType, Status
 from bot.errors import InvalidQuery
 from tests.strategies import NOW, valid_queries
@@ -208,6 +210,36 @@ def test_table_is_big_enough():
 )
 def test_subcommands(text, command):
     assert parse_query(text, now=NOW) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("refresh", Write(Action.REFRESH)),
+        ("  Refresh  ", Write(Action.REFRESH)),
+        ("refresh https://a.example.com/x.js", Write(Action.REFRESH, "https://a.example.com/x.js")),
+        # What follows is kept verbatim: its own parser splits lines, commas and Slack links.
+        (
+            "REFRESH <https://a.example.com/d/>\ntype:dir",
+            Write(Action.REFRESH, "<https://a.example.com/d/>\ntype:dir"),
+        ),
+        (
+            "prefetch https://a.example.com/x.js area:overseas",
+            Write(Action.PREFETCH, "https://a.example.com/x.js area:overseas"),
+        ),
+        (
+            "prefetch\u00a0https://a.example.com/it's.js",
+            Write(Action.PREFETCH, "https://a.example.com/it's.js"),
+        ),
+    ],
+)
+def test_refresh_and_prefetch_are_writes(text, command):
+    assert parse_query(text, now=NOW) == command
+
+
+def test_a_write_word_inside_a_query_is_no_write():
+    assert not isinstance(parse_query("refreshing", now=NOW), Write)
+    assert not isinstance(parse_query("status:refreshing", now=NOW), Write)
 
 
 def test_day_words_follow_the_readers_timezone():

@@ -138,3 +138,48 @@ def test_private_channel_needs_an_invite_and_hostile_text_stays_text(playground,
     expect(reply).to_contain_text("<img src=x onerror=alert(1)>")
     assert page.locator("img").count() == 0
     page.screenshot(path=SHOTS / "5-private-and-hostile.png", full_page=True)
+
+
+def test_a_newcomer_refreshes_from_the_form_watches_and_retries(playground, page):
+    url, _ = playground
+    page.goto(url + "/")
+    send(page, "/cdn refresh")
+    form = page.get_by_role("dialog", name="CDN refresh")
+    expect(form).to_be_visible()
+    expect(form).to_contain_text("Up to 3,000 characters")
+    urls = form.get_by_role("textbox", name="URLs")
+    urls.fill("www.example.com/app.js")
+    form.get_by_role("button", name="Review refresh").click()
+    expect(form.get_by_role("alert").first).to_have_text(
+        "add the scheme: https://www.example.com/app.js"
+    )
+    page.screenshot(path=SHOTS / "6-form-error.png", full_page=True)
+
+    urls.fill("https://www.example.com/app.js\nhttps://www.example.com/broken/app.css")
+    form.get_by_role("button", name="Review refresh").click()
+    expect(form).to_have_count(0)
+    confirmation = page.locator(".message.bot.ephemeral").filter(
+        has=page.get_by_role("button", name="Refresh 2 URLs")
+    )
+    expect(confirmation).to_contain_text("Only visible to you")
+    page.screenshot(path=SHOTS / "7-confirmation.png", full_page=True)
+    confirmation.get_by_role("button", name="Refresh 2 URLs").click()
+
+    # One message in the channel, changed in place as the tasks move, until they end.
+    progress = channel_messages(page).filter(has_text="refreshed 2 URLs")
+    expect(progress).to_have_count(1)
+    page.screenshot(path=SHOTS / "8-progress.png", full_page=True)
+    retry = progress.get_by_role("button", name="Retry failed (1)")
+    expect(retry).to_be_visible(timeout=60_000)
+    expect(progress).to_contain_text("https://www.example.com/broken/app.css")
+    expect(progress).to_have_count(1)
+    page.screenshot(path=SHOTS / "9-progress-ended.png", full_page=True)
+
+    # Retry failed: exactly the failed path, after the same confirmation.
+    retry.click()
+    again = page.locator(".message.bot.ephemeral").filter(
+        has=page.get_by_role("button", name="Refresh 1 URL")
+    )
+    expect(again).to_contain_text("https://www.example.com/broken/app.css")
+    expect(again).not_to_contain_text("https://www.example.com/app.js")
+    page.screenshot(path=SHOTS / "10-retry-confirmation.png", full_page=True)

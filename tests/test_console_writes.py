@@ -171,7 +171,7 @@ async def test_a_refusal_midway_reports_what_went_in_and_follows_it(
     assert went_in.split() == paths[:100]
     assert not_in.split("\n\n")[0].split()[:50] == paths[100:]
     assert "100 complete — 100%" in out
-    assert "quota is used up" in err
+    assert err.startswith("error: ") and "QuotaExceeded.Refresh" in err  # worded by bot.wording
 
 
 # -- `python -m bot` in a process of its own ---------------------------------------------------

@@ -74,10 +74,12 @@ def check_body(text: str, *, content_type: str | None) -> None:
         return
     if content_type == "application/json" or text.startswith("{"):
         check_payload(_json(text, "the JSON body"))
-    elif "payload" in text:
-        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-        if payload is not None:
-            check_payload(_json(payload, "payload"))
+    else:
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        payload = form.get("payload")
+        # A command's form is read like a payload too: Bolt's middleware looks into `event`
+        # and friends whatever the body's shape, and a string there is not an object.
+        check_payload(form if payload is None else _json(payload, "payload"))
 
 
 def _json(text: str, what: str) -> dict[str, Any]:

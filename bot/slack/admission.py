@@ -31,14 +31,15 @@ class Admission:
         return self._running[user]
 
     @contextlib.asynccontextmanager
-    async def hold(self, user: str) -> AsyncIterator[None]:
+    async def hold(self, user: str, *, bounded: bool = True) -> AsyncIterator[None]:
         """A slot for one of `user`'s commands: TooManyInFlight when none is free, TookTooLong
-        when the work inside outlives the deadline."""
+        when the work inside outlives the deadline. Unbounded work (a confirmed submission,
+        which must never stop halfway) is bounded by the API client's own timeouts instead."""
         if self._running[user] >= self.per_person:
             raise TooManyInFlight(limit=self.per_person)
         self._running[user] += 1
         try:
-            async with asyncio.timeout(self.deadline) as deadline:
+            async with asyncio.timeout(self.deadline if bounded else None) as deadline:
                 yield
         except TimeoutError:
             if deadline.expired():

@@ -122,11 +122,13 @@ async def deliver(
     *,
     services: Services | None = None,
     entry: AuditEntry | None = None,
+    bounded: bool = True,
     **options: Any,
 ) -> None:
     """Send what `work` produces after ack(); its failure goes to `report_error`; then the
     audit `entry` (if any) is written with the outcome and latency. With `services`, the work
-    runs within the person's share (a few at a time, each with a deadline).
+    runs within the person's share (a few at a time, each with a deadline unless not
+    `bounded`).
 
     Failures must not reach Bolt from here: when a listener raises within ~10 ms of ack(),
     Bolt's asyncio runner clears the ack again and answers Slack 404 after three seconds.
@@ -138,7 +140,8 @@ async def deliver(
         if services is None:
             reply = await work
         else:
-            async with services.admission.hold(entry.user if entry is not None else ""):
+            user = entry.user if entry is not None else ""
+            async with services.admission.hold(user, bounded=bounded):
                 reply = await work
     except Exception as error:
         failure = error

@@ -233,7 +233,10 @@ def register(app: AsyncApp, *, services: Services) -> None:
         work = confirm(
             services, action, entry=entry, response_url=url if isinstance(url, str) else None
         )
-        await deliver(respond, work, services=services, entry=entry, replace_original=True)
+        # A submission under way must finish and be reported, never cut at the deadline.
+        await deliver(
+            respond, work, services=services, entry=entry, bounded=False, replace_original=True
+        )
 
     @app.action(ActionId.CANCEL_WRITE.value)
     async def cancelled(

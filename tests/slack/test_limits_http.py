@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.core.plan import CALL_BUDGET
+from bot.errors import TookTooLong
 from bot.slack.admission import Admission
 from tests.slack.fake_slack import slash_command
 from tests.slack.test_http_app import command, table_of
@@ -66,3 +67,19 @@ async def test_a_command_past_its_deadline_is_answered_and_recorded(running_bot)
     assert "within 0.3 seconds" in text_of(reply)
     (entry,) = await running_bot.store.recent_audit(1)
     assert entry.outcome == "failed: TookTooLong"
+
+
+async def test_unbounded_work_is_not_cut_at_the_deadline():
+    admission = Admission(deadline=0.01)
+    finished = asyncio.Event()
+
+    async def submission() -> None:
+        await asyncio.sleep(0.05)  # stands for API calls outlasting the deadline
+        finished.set()
+
+    async with admission.hold("U1", bounded=False):
+        await submission()
+    assert finished.is_set()
+    with pytest.raises(TookTooLong):
+        async with admission.hold("U1"):
+            await submission()

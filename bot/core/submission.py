@@ -251,6 +251,12 @@ def _not_a_url(action: Action, word: str) -> str:
         return "only http:// and https:// URLs can be refreshed or prefetched"
     if "." in word and ":" not in word:
         return f"add the scheme: `https://{word}`"
+    if action is Action.PREFETCH:
+        # `prefetch` used to be only a filter word: point a listing to where it lives now.
+        return (
+            f"that is not a URL; besides URLs this takes {options}. "
+            "To list prefetch tasks, type `/cdn type:prefetch` and your filters"
+        )
     return f"that is not a URL; besides URLs this takes {options}"
 
 

@@ -65,6 +65,7 @@ def test_valid_requests(action, text, kind, paths, force, area):
         (P, "https://a.example.com/x.js force", "force", "prefetch has none"),
         (P, "https://a.example.com/x.js area:mars", "area", "area:domestic"),
         (P, "type:dir https://a.example.com/s/", "url", "`area:`"),
+        (P, "failed", "url", "`/cdn type:prefetch`"),
         (R, "https://*.example.com/x.js", "url", "no wildcards"),
         (R, "https://a.example.com/" + "x" * 1100, "url", "at most 1024"),
         (

@@ -100,8 +100,7 @@ class RateLimiter:
         recovery_per_second: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        # Given rates override the documented ones; every other action keeps its own.
-        self._rates = {**DOCUMENTED_RATES, **(rates or {})}
+        self._rates = dict(DOCUMENTED_RATES if rates is None else rates)
         self._default_rate = default_rate
         self._slowdown = slowdown
         self._floor = floor

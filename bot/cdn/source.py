@@ -24,7 +24,7 @@ from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.demo import keep_busy
-from bot.cdn.limiter import Priority, RateLimiter
+from bot.cdn.limiter import DOCUMENTED_RATES, Priority, RateLimiter
 from bot.cdn.signing import SignatureVersion
 from bot.cdn.writes import Writer
 from bot.core.plan import (
@@ -164,6 +164,12 @@ def _credentials(settings: SourceSettings) -> Credentials | None:
     )
 
 
+def account_limiter(listing_qps: float) -> RateLimiter:
+    """The account's limiter: CDN_QPS sets the listing's rate; every other action keeps its
+    documented one."""
+    return RateLimiter(rates={**DOCUMENTED_RATES, "DescribeRefreshTasks": listing_qps})
+
+
 @contextlib.asynccontextmanager
 async def open_task_source(
     settings: SourceSettings, *, clock: Clock, demo_traffic: bool = False
@@ -191,7 +197,7 @@ async def open_task_source(
     client = CdnClient(
         endpoint=endpoint,
         credentials=credentials,
-        limiter=RateLimiter(rates={"DescribeRefreshTasks": settings.cdn_qps}),
+        limiter=account_limiter(settings.cdn_qps),
         signature_version=settings.cdn_signature_version,
         connect_timeout=settings.cdn_connect_timeout,
         read_timeout=settings.cdn_read_timeout,

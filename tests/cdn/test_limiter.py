@@ -86,13 +86,6 @@ def test_throttling_slows_down_then_recovers():
     assert limiter.rate("A") == 10  # and no further than the configured rate
 
 
-def test_a_configured_rate_leaves_the_other_actions_at_their_documented_rates():
-    limiter = RateLimiter(rates={"DescribeRefreshTasks": 5})
-    assert limiter.rate("DescribeRefreshTasks") == 5
-    assert limiter.rate("DescribeRefreshTaskById") == 30
-    assert limiter.rate("RefreshObjectCaches") == 50
-
-
 def test_unknown_actions_use_the_default_rate():
     limiter = RateLimiter(default_rate=7)
     assert limiter.rate("SomethingNew") == 7

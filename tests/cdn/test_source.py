@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.ledger import Ledger, LedgerTask
-from bot.cdn.source import TaskSource, open_task_source
+from bot.cdn.source import TaskSource, account_limiter, open_task_source
 from bot.config import Settings
 from bot.core.plan import DEFAULT_FAN_OUT
 from bot.core.query import TaskQuery, parse_query
@@ -158,3 +158,10 @@ async def test_without_credentials_it_opens_the_embedded_emulator(tmp_path, cloc
     async with open_task_source(configured, clock=clock) as source:
         answer = await source.find(TaskQuery())
     assert source.emulated and answer.page.total_count > 0
+
+
+def test_the_listing_rate_leaves_the_other_actions_at_their_documented_rates():
+    limiter = account_limiter(5)
+    assert limiter.rate("DescribeRefreshTasks") == 5
+    assert limiter.rate("DescribeRefreshTaskById") == 30
+    assert limiter.rate("RefreshObjectCaches") == limiter.rate("PushObjectCache") == 50

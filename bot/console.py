@@ -5,7 +5,9 @@ submit, then follow the tasks to the end)."""
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -15,6 +17,7 @@ from bot import wording
 from bot.cdn.source import Clock, open_task_source
 from bot.cdn.writes import Writer
 from bot.config import Settings
+from bot.core.audit import AuditEntry, audit_line, note_submitted, submission_summary
 from bot.core.display import freshness, progress_text, shorten_middle
 from bot.core.plan import Answer
 from bot.core.progress import CAPS
@@ -22,6 +25,7 @@ from bot.core.query import Help, TaskQuery, parse_query
 from bot.core.submission import Action, Kind, Submission, Submitted, parse_submission, quota_left
 from bot.core.tasks import Status, Task, format_api_time
 from bot.core.timeframe import shown
+from bot.store.database import Store
 
 PATH_WIDTH = 60
 
@@ -269,6 +273,26 @@ async def follow(
         await asyncio.sleep(interval)
 
 
+def _operator() -> str:
+    """Who typed the command: the terminal's user, as the audit trail names them."""
+    try:
+        return f"terminal:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "terminal"
+
+
+async def record(settings: Settings, entry: AuditEntry) -> None:
+    """A terminal write goes on the same audit trail as Slack's: the JSON line and the store."""
+    logging.getLogger("bot.audit").info(audit_line(entry))
+    store = Store(settings.database_url)
+    try:
+        await store.record_audit(
+            entry, forget_before=entry.at - timedelta(days=settings.audit_days)
+        )
+    finally:
+        store.close()
+
+
 async def run_write(
     settings: Settings,
     action: Action,
@@ -306,7 +330,12 @@ async def run_write(
             if answer.strip().lower() not in ("y", "yes"):
                 print("Nothing submitted.")
                 return 1
+        entry = AuditEntry(
+            clock(), _operator(), "terminal", "terminal", submission_summary(submission)
+        )
         submitted = await writer.submit(submission)
+        note_submitted(entry, submitted)
+        await record(settings, entry)
         print(submitted_report(submitted), flush=True)
         if submitted.error is not None:
             print(f"error: {wording.describe(submitted.error)}", file=sys.stderr)

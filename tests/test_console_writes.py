@@ -8,6 +8,7 @@ import pty
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.core.submission import Action, CallOutcome, Submitted, parse_submission
 from bot.core.tasks import Status, Task
 from bot.errors import QuotaExceeded
+from bot.store.database import Store
 from tests.conftest import KEY_ID, KEY_SECRET, emulator_config
 from tests.environment import clean_environ
 
@@ -127,17 +129,18 @@ async def live_emulator():
     await server.stop()
 
 
-def settings_for(emulator: Emulator) -> Settings:
+def settings_for(emulator: Emulator, folder: Path) -> Settings:
     return Settings(
         alibaba_cloud_access_key_id=KEY_ID,
         alibaba_cloud_access_key_secret=KEY_SECRET,
         cdn_endpoint=emulator.url,
+        database_url=f"sqlite:///{folder / 'bot.db'}",
     )
 
 
-async def write(emulator: Emulator, action: Action, text: str) -> int:
+async def write(emulator: Emulator, action: Action, text: str, folder: Path) -> int:
     return await console.run_write(
-        settings_for(emulator),
+        settings_for(emulator, folder),
         action,
         text,
         clock=lambda: datetime.now(UTC),
@@ -147,23 +150,23 @@ async def write(emulator: Emulator, action: Action, text: str) -> int:
     )
 
 
-async def test_short_quota_is_refused_before_any_write(live_emulator, capsys):
+async def test_short_quota_is_refused_before_any_write(live_emulator, capsys, tmp_path):
     live_emulator.ledger.quotas["Url"] = 1
-    status = await write(live_emulator, Action.REFRESH, " ".join(urls(2)))
+    status = await write(live_emulator, Action.REFRESH, " ".join(urls(2)), tmp_path)
     assert status == 1
     assert "1 left, 2 asked" in capsys.readouterr().out
     assert not live_emulator.calls_of("RefreshObjectCaches")
 
 
 async def test_a_refusal_midway_reports_what_went_in_and_follows_it(
-    live_emulator, capsys, monkeypatch
+    live_emulator, capsys, monkeypatch, tmp_path
 ):
     # Someone else spends the directory quota between the quota read and the second call.
     ledger = live_emulator.ledger
     reported = ledger.quota
     monkeypatch.setattr(ledger, "quota", lambda now: {**reported(now), "Dir": (1000, 1000)})
     paths = [f"https://a.example.com/d{n}/" for n in range(150)]
-    status = await write(live_emulator, Action.REFRESH, "type:dir " + " ".join(paths))
+    status = await write(live_emulator, Action.REFRESH, "type:dir " + " ".join(paths), tmp_path)
     out, err = capsys.readouterr()
     assert status == 1
     assert "Submitted 100 of 150 in 2 calls; 100 tasks." in out
@@ -172,6 +175,15 @@ async def test_a_refusal_midway_reports_what_went_in_and_follows_it(
     assert not_in.split("\n\n")[0].split()[:50] == paths[100:]
     assert "100 complete — 100%" in out
     assert err.startswith("error: ") and "QuotaExceeded.Refresh" in err  # worded by bot.wording
+    # On the audit trail like a submission from Slack: who, what, the tasks, the refusal.
+    store = Store(settings_for(live_emulator, tmp_path).database_url)
+    try:
+        (entry,) = await store.recent_audit(5)
+    finally:
+        store.close()
+    assert entry.channel == "terminal" and entry.user.startswith("terminal")
+    assert entry.detail.startswith("refresh Directory x150") and entry.results == 100
+    assert entry.outcome == "partial: QuotaExceeded.Refresh" and entry.request_ids
 
 
 # -- `python -m bot` in a process of its own ---------------------------------------------------

@@ -19,13 +19,13 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookResponse
 
-from bot.core.audit import AuditEntry
+from bot.core.audit import AuditEntry, submission_summary
 from bot.core.query import Write
 from bot.core.submission import Action
 from bot.slack import modals, render
 from bot.slack.hooks import GuardedRespond, ReplyHosts
 from bot.slack.replies import Services, deliver
-from bot.slack.writes import confirmation_reply, summary
+from bot.slack.writes import confirmation_reply
 
 log = logging.getLogger(__name__)
 # Where chat.postEphemeral cannot reach the person, the app's DM with them still can.
@@ -121,7 +121,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
         await ack()  # closes the form
         user = _user_of(body)
         entry = services.entry(
-            "form", user=user, channel=form.channel, detail=summary(form.submission)
+            "form", user=user, channel=form.channel, detail=submission_summary(form.submission)
         )
         work = confirmation_reply(services, form.submission, user=user, channel=form.channel)
         reply = EphemeralReply(client, channel=form.channel, user=user)

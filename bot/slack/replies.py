@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot import wording
 from bot.core.access import Policy, Request, needs
-from bot.core.audit import AuditEntry
+from bot.core.audit import AuditEntry, audit_line
 from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery, encode_query
 from bot.core.submission import Writes
@@ -67,12 +66,7 @@ class Services:
 
     async def record(self, entry: AuditEntry) -> None:
         """Write the entry: one JSON log line, and the store's trail (kept by age)."""
-        line = asdict(entry)
-        line["at"] = entry.at.isoformat()
-        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
-        # One entry, one line, read as typed: log readers break lines at U+0085, U+2028 and
-        # U+2029 and hide other controls and bidi marks, so those go out as JSON \u escapes.
-        audit_log.info("".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text))
+        audit_log.info(audit_line(entry))
         await self.store.record_audit(entry, forget_before=entry.at - self.policy.audit_kept)
 
 

@@ -9,14 +9,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.core.audit import AuditEntry
+from bot.core.audit import AuditEntry, submission_summary
 from bot.core.progress import retries_of, retry_ids, retry_of
 from bot.core.query import Write
 from bot.core.submission import Submission, Writes
 from bot.errors import ConfigurationError, InvalidQuery
 from bot.slack.render import ActionId, Reply, said
 from bot.slack.replies import Services, deliver
-from bot.slack.writes import confirmation_reply, summary
+from bot.slack.writes import confirmation_reply
 
 _TRACKED_ID = re.compile(r"[0-9a-f]{32}")
 NOTHING_FAILED = "None of those tasks has failed any more, so there is nothing to retry."
@@ -58,7 +58,7 @@ async def retry_tasks(
 
 
 async def _confirmation(services: Services, retry: Submission, *, entry: AuditEntry) -> Reply:
-    entry.query = summary(retry)[:500]
+    entry.query = submission_summary(retry)[:500]
     return await confirmation_reply(services, retry, user=entry.user, channel=entry.channel)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import wording
-from bot.core.audit import AuditEntry
+from bot.core.audit import AuditEntry, note_submitted, submission_summary
 from bot.core.query import Write
 from bot.core.submission import (
     Confirmation,
@@ -33,15 +33,12 @@ from bot.errors import (
     ConfirmationGone,
     NotAllowed,
     NotEnoughQuota,
-    UpstreamError,
 )
 from bot.slack import write_render
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver
 
 log = logging.getLogger(__name__)
-AUDIT_PATHS = 3  # paths an audit entry names
-AUDIT_TASKS = 10  # task IDs the stored entry names (the log line has them all)
 
 
 @dataclass(frozen=True)
@@ -89,19 +86,6 @@ def shortfall(submission: Submission, left: int) -> NotEnoughQuota | None:
     )
 
 
-def summary(submission: Submission) -> str:
-    """One audit line: what, how many, on which domains, and the first paths."""
-    domains = ", ".join(f"{d} {n}" for d, n in submission.domains.most_common())
-    options = (" force" if submission.force else "") + (
-        f" area:{submission.area}" if submission.area else ""
-    )
-    first = " ".join(submission.paths[:AUDIT_PATHS])
-    return (
-        f"{submission.action.value} {submission.kind.value} x{len(submission.paths)}{options} "
-        f"({domains}): {first}"
-    )
-
-
 async def confirmation_reply(
     services: Services, submission: Submission, *, user: str, channel: str
 ) -> Reply:
@@ -122,7 +106,7 @@ async def command_reply(services: Services, write: Write, *, entry: AuditEntry) 
     """`/cdn refresh|prefetch URL…` (rights already checked): the confirmation, or a hint
     when the input is wrong."""
     submission = parse_submission(write.action, write.text)
-    entry.query = summary(submission)[:500]
+    entry.query = submission_summary(submission)[:500]
     return await confirmation_reply(services, submission, user=entry.user, channel=entry.channel)
 
 
@@ -157,7 +141,7 @@ async def confirm(
     if made.user != user:
         raise _not_yours(services)
     submission = made.submission
-    entry.detail = summary(submission)[:500]
+    entry.detail = submission_summary(submission)[:500]
     entry.extra["confirmation"] = made.id
     # From here the confirmation is spent: every answer replaces it, so no button is left.
     refusal: BotError | None = services.policy.submission_refusal(channel, submission.domains)
@@ -167,7 +151,7 @@ async def confirm(
         entry.outcome = f"refused: {type(refusal).__name__}"
         return write_render.not_submitted(wording.describe(refusal))
     submitted = await _writer(services).submit(submission)
-    _audit(entry, submitted)
+    note_submitted(entry, submitted)
     if submitted.task_ids and services.tracker is not None:
         started = Started(submission, submitted, user, channel, response_url, services.clock())
         try:
@@ -183,24 +167,6 @@ async def confirm(
         user=user,
         reason=wording.describe(error) if error is not None else None,
     )
-
-
-def _audit(entry: AuditEntry, submitted: Submitted) -> None:
-    tasks = submitted.task_ids
-    entry.results = len(tasks)
-    entry.request_ids = tuple(o.request_id for o in submitted.outcomes if o.request_id)
-    entry.extra.update(
-        accepted=str(len(submitted.accepted)),
-        refused=str(len(submitted.refused)),
-        task_ids=",".join(tasks),
-    )
-    shown = ",".join(tasks[:AUDIT_TASKS]) + ("…" if len(tasks) > AUDIT_TASKS else "")
-    entry.detail = f"{entry.detail[: 480 - len(shown)]} -> tasks {shown}"
-    error = submitted.error
-    if error is not None:
-        how = "partial" if submitted.accepted else "failed"
-        code = error.code if isinstance(error, UpstreamError) else ""
-        entry.outcome = f"{how}: {code or type(error).__name__}"
 
 
 async def cancel(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.core.audit import AuditEntry
+from bot.core.audit import AuditEntry, submission_summary
 from bot.core.submission import (
     Action,
     CallOutcome,
@@ -158,7 +158,7 @@ def test_shortfall_is_exact():
 
 
 def test_the_audit_summary_counts_and_names_the_first_paths():
-    line = writes.summary(many(5))
+    line = submission_summary(many(5))
     assert line.startswith("refresh File x5 (www.example.com 5): https://www.example.com/0.js ")
     assert "3.js" not in line
 

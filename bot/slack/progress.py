@@ -71,10 +71,12 @@ class Tracker:
         self._hosts = hosts
         self._clock = clock
         self._cadence = cadence or Cadence()
-        self._window = window or Window()
+        self.window = window or Window()  # the app's chat.update budget, for every message
         self._tick = tick
         self._followed: dict[str, Tracked] = {}
         self._due: dict[str, datetime] = {}
+        # Final states waiting for room to be shown: their tasks need no reading again.
+        self._waiting: dict[str, Tally] = {}
         self._resumed = False
         self._busy = asyncio.Lock()
 
@@ -155,16 +157,20 @@ class Tracker:
             due = [t for t in self._followed.values() if self._due.get(t.id, now) <= now]
             if not due:
                 return 0
-            wanted = list(dict.fromkeys(task_id for t in due for task_id in t.task_ids))
+            changed = 0
+            waiting = [t for t in due if t.id in self._waiting]
+            looking = [t for t in due if t.id not in self._waiting]
+            for tracked in waiting:
+                changed += await self._advance(tracked, self._waiting[tracked.id], now)
+            wanted = list(dict.fromkeys(task_id for t in looking for task_id in t.task_ids))
             try:
-                found = await self._lookup.tasks(wanted)
+                found = await self._lookup.tasks(wanted) if wanted else []
             except BotError as error:
                 log.warning("could not read the progress of %d tasks: %r", len(wanted), error)
-                for tracked in due:
+                for tracked in looking:
                     self._due[tracked.id] = tracked.next_look(now, self._cadence)
-                return 0
-            changed = 0
-            for tracked in due:
+                return changed
+            for tracked in looking:
                 changed += await self._advance(tracked, tally(tracked.task_ids, found), now)
             await self._store.forget_tracked_before(now - timedelta(days=HISTORY_DAYS))
             return changed
@@ -172,8 +178,11 @@ class Tracker:
     async def _advance(self, tracked: Tracked, counted: Tally, now: datetime) -> int:
         final = counted.final or tracked.cap_reached(now)
         shown = _shown(counted, final=final)
-        # A final state not shown yet (too soon, or the app's budget spent) goes next cycle.
+        # A final state not shown yet (too soon, or the app's budget spent) goes next cycle,
+        # from the tally kept here: the tasks are done and need no reading again.
         self._due[tracked.id] = now if final else tracked.next_look(now, self._cadence)
+        if final:
+            self._waiting[tracked.id] = counted
         if shown == tracked.shown:
             return 0
         if not tracked.may_update(now, final=final):
@@ -181,7 +190,7 @@ class Tracker:
                 # The response_url is spent: the reply stays as last shown.
                 await self._finish(replace(tracked, finished_at=now))
             return 0
-        if not self._window.take(now):
+        if not self.window.take(now):
             return 0
         reply = progress_message.progress(tracked, counted, now=now, final=final)
         if tracked.message_ts is not None:
@@ -200,6 +209,7 @@ class Tracker:
         await self._store.save_tracked(tracked)
         self._followed.pop(tracked.id, None)
         self._due.pop(tracked.id, None)
+        self._waiting.pop(tracked.id, None)
 
     async def _update(self, channel: str, ts: str, reply: Reply) -> None:
         try:

@@ -10,6 +10,7 @@ import re
 import time
 from dataclasses import replace
 
+from bot.core.progress import Window
 from bot.core.tasks import Task
 from bot.slack import alerts, wire
 from bot.slack.render import ActionId
@@ -104,6 +105,24 @@ async def test_nothing_changed_means_no_update(running_bot):
         await bot.tracker.cycle()
     assert updates(bot) == []
     assert len(bot.emulator.calls_of("DescribeRefreshTaskById")) == 6
+
+
+async def test_a_final_state_waiting_for_room_reads_its_tasks_no_more(running_bot):
+    bot = running_bot
+    await submitted(bot, "refresh https://www.example.com/done.js")
+    bot.tracker.window = Window(limit=0)  # the app's update budget is spent elsewhere
+    for _ in range(30):
+        bot.clock.advance(seconds=10)
+        await bot.tracker.cycle()
+    reads = len(bot.emulator.calls_of("DescribeRefreshTaskById"))
+    for _ in range(60):  # a minute of cycles while the final state waits
+        bot.clock.advance(seconds=1)
+        await bot.tracker.cycle()
+    assert len(bot.emulator.calls_of("DescribeRefreshTaskById")) == reads
+    bot.tracker.window = Window()
+    bot.clock.advance(seconds=1)
+    assert await bot.tracker.cycle() == 1  # shown once there is room, then followed no more
+    assert not bot.tracker.followed and "100%" in text_of(updates(bot)[-1])
 
 
 async def test_retry_failed_confirms_exactly_the_failed_paths_with_their_kind(running_bot):

@@ -146,7 +146,13 @@ async def confirm(
     # From here the confirmation is spent: every answer replaces it, so no button is left.
     refusal: BotError | None = services.policy.submission_refusal(channel, submission.domains)
     if refusal is None:
-        refusal = shortfall(submission, quota_left(await _writer(services).quota(), submission))
+        try:
+            left = quota_left(await _writer(services).quota(), submission)
+        except BaseException:
+            # Nothing was sent: the button (still on screen under the error) may be pressed again.
+            await services.store.release_confirmation(made.id, user=user)
+            raise
+        refusal = shortfall(submission, left)
     if refusal is not None:
         entry.outcome = f"refused: {type(refusal).__name__}"
         return write_render.not_submitted(wording.describe(refusal))

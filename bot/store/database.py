@@ -404,6 +404,13 @@ class Store:
 
         return await self._run(work)
 
+    async def release_confirmation(self, confirmation_id: str, *, user: str) -> None:
+        """Make a confirmation `user` spent clickable again: nothing was submitted with it."""
+        await self._execute(
+            "UPDATE confirmation SET used_by=NULL, used_at=NULL WHERE id=? AND used_by=?",
+            (confirmation_id, user),
+        )
+
     async def forget_confirmations_before(self, moment: datetime) -> None:
         """Drop confirmations made before `moment` (long past clicking)."""
         await self._execute("DELETE FROM confirmation WHERE created_at < ?", (_text(moment),))

@@ -9,6 +9,7 @@ import logging
 
 import pytest
 
+from bot.cdn.emulator.faults import ApiFault
 from bot.core.access import Allow, Policy
 from bot.slack.render import ActionId
 from tests.slack import world
@@ -180,6 +181,17 @@ async def test_quota_is_checked_again_at_the_click(running_bot):
     assert reply["replace_original"] is True  # the confirmation gives way to the refusal
     assert "Not submitted" in reply["text"] and "1 of today's directory refresh" in reply["text"]
     assert writes_of(running_bot.emulator) == []
+
+
+async def test_a_click_that_could_not_read_the_quota_can_be_pressed_again(running_bot):
+    _, button = await confirmation(running_bot, "refresh https://www.example.com/again.js")
+    failures = [ApiFault(503, "ServiceUnavailable", "busy")] * 4  # past the client's retries
+    running_bot.emulator.script("DescribeRefreshQuota", *failures)
+    first = await press(running_bot, button)
+    assert "Alibaba Cloud CDN" in first["text"] and writes_of(running_bot.emulator) == []
+    second = await press(running_bot, button)  # nothing was sent: not "already submitted"
+    assert "Already submitted" not in second["text"]
+    assert len(writes_of(running_bot.emulator)) == 1
 
 
 async def test_bad_input_gets_a_hint_and_no_confirmation(running_bot):

@@ -144,7 +144,9 @@ async def confirm(
     entry.detail = submission_summary(submission)[:500]
     entry.extra["confirmation"] = made.id
     # From here the confirmation is spent: every answer replaces it, so no button is left.
-    refusal: BotError | None = services.policy.submission_refusal(channel, submission.domains)
+    # Judged for the channel it was asked in (where the progress goes), whatever the click says.
+    asked_in = made.channel
+    refusal: BotError | None = services.policy.submission_refusal(asked_in, submission.domains)
     if refusal is None:
         try:
             left = quota_left(await _writer(services).quota(), submission)
@@ -159,7 +161,7 @@ async def confirm(
     submitted = await _writer(services).submit(submission)
     note_submitted(entry, submitted)
     if submitted.task_ids and services.tracker is not None:
-        started = Started(submission, submitted, user, channel, response_url, services.clock())
+        started = Started(submission, submitted, user, asked_in, response_url, services.clock())
         try:
             await services.tracker.start(started)
         except Exception:  # the tasks exist: the person must still hear that they went in

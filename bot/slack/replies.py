@@ -70,6 +70,13 @@ class Services:
         await self.store.record_audit(entry, forget_before=entry.at - self.policy.audit_kept)
 
 
+def id_of(body: dict[str, Any], part: str) -> str:
+    """`body[part]["id"]` (the user or channel of an interaction), or "" when the payload is
+    not shaped as Slack shapes it."""
+    found = body.get(part)
+    return str(found.get("id", "")) if isinstance(found, dict) else ""
+
+
 async def task_reply(
     services: Services,
     query: TaskQuery,

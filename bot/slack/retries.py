@@ -12,20 +12,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.core.audit import AuditEntry, submission_summary
 from bot.core.progress import retries_of, retry_ids, retry_of
 from bot.core.query import Write
-from bot.core.submission import Submission, Writes
-from bot.errors import ConfigurationError, InvalidQuery
+from bot.core.submission import Submission
+from bot.errors import InvalidQuery
 from bot.slack.render import ActionId, Reply, said
-from bot.slack.replies import Services, deliver
-from bot.slack.writes import confirmation_reply
+from bot.slack.replies import Services, deliver, id_of
+from bot.slack.writes import confirmation_reply, writer_of
 
 _TRACKED_ID = re.compile(r"[0-9a-f]{32}")
 NOTHING_FAILED = "None of those tasks has failed any more, so there is nothing to retry."
-
-
-def _writer(services: Services) -> Writes:
-    if services.writer is None:
-        raise ConfigurationError("the CDN writer", "is not set up, so nothing can be submitted")
-    return services.writer
 
 
 async def retry_failed(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
@@ -37,7 +31,7 @@ async def retry_failed(services: Services, action: dict[str, Any], *, entry: Aud
         raise InvalidQuery(
             "retry", key[:40], "that submission is no longer known; use `/cdn refresh` again"
         )
-    retry = retry_of(tracked, await _writer(services).tasks(tracked.task_ids))
+    retry = retry_of(tracked, await writer_of(services).tasks(tracked.task_ids))
     if retry is None:
         return said(NOTHING_FAILED)
     return await _confirmation(services, retry, entry=entry)
@@ -50,7 +44,7 @@ async def retry_tasks(
     Tasks of several kinds make one confirmation each: the first here, the others in `rest`."""
     await services.allow(Write, user=entry.user, channel=entry.channel)  # before the value
     ids = retry_ids(str(action.get("value", "")))
-    retries = retries_of(await _writer(services).tasks(ids))
+    retries = retries_of(await writer_of(services).tasks(ids))
     if not retries:
         return said(NOTHING_FAILED)
     rest.extend(retries[1:])
@@ -60,11 +54,6 @@ async def retry_tasks(
 async def _confirmation(services: Services, retry: Submission, *, entry: AuditEntry) -> Reply:
     entry.query = submission_summary(retry)[:500]
     return await confirmation_reply(services, retry, user=entry.user, channel=entry.channel)
-
-
-def _id_of(body: dict[str, Any], part: str) -> str:
-    found = body.get(part)
-    return str(found.get("id", "")) if isinstance(found, dict) else ""
 
 
 def register(app: AsyncApp, *, services: Services) -> None:
@@ -101,5 +90,5 @@ def register(app: AsyncApp, *, services: Services) -> None:
 
 
 def _entry(services: Services, body: dict[str, Any], action_id: ActionId) -> AuditEntry:
-    user, channel = _id_of(body, "user"), _id_of(body, "channel")
+    user, channel = id_of(body, "user"), id_of(body, "channel")
     return services.entry("action", user=user, channel=channel, detail=action_id.value)

@@ -36,7 +36,7 @@ from bot.errors import (
 )
 from bot.slack import write_render
 from bot.slack.render import ActionId, Reply
-from bot.slack.replies import Services, deliver
+from bot.slack.replies import Services, deliver, id_of
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class Tracking(Protocol):
         ...
 
 
-def _writer(services: Services) -> Writes:
+def writer_of(services: Services) -> Writes:
+    """The CDN writer, or a configuration error when the bot was built without one."""
     if services.writer is None:
         raise ConfigurationError("the CDN writer", "is not set up, so nothing can be submitted")
     return services.writer
@@ -93,7 +94,7 @@ async def confirmation_reply(
     it here and today's quota can take it; nothing is submitted."""
     await services.allow(Write, user=user, channel=channel)
     services.policy.may_submit(channel, submission.domains)
-    left = quota_left(await _writer(services).quota(), submission)
+    left = quota_left(await writer_of(services).quota(), submission)
     refusal = shortfall(submission, left)
     if refusal is not None:
         raise refusal
@@ -149,7 +150,7 @@ async def confirm(
     refusal: BotError | None = services.policy.submission_refusal(asked_in, submission.domains)
     if refusal is None:
         try:
-            left = quota_left(await _writer(services).quota(), submission)
+            left = quota_left(await writer_of(services).quota(), submission)
         except BaseException:
             # Nothing was sent: the button (still on screen under the error) may be pressed again.
             await services.store.release_confirmation(made.id, user=user)
@@ -158,7 +159,7 @@ async def confirm(
     if refusal is not None:
         entry.outcome = f"refused: {type(refusal).__name__}"
         return write_render.not_submitted(wording.describe(refusal))
-    submitted = await _writer(services).submit(submission)
+    submitted = await writer_of(services).submit(submission)
     note_submitted(entry, submitted)
     if submitted.task_ids and services.tracker is not None:
         started = Started(submission, submitted, user, asked_in, response_url, services.clock())
@@ -184,11 +185,6 @@ async def cancel(services: Services, action: dict[str, Any], *, entry: AuditEntr
     return write_render.cancelled()
 
 
-def _id_of(body: dict[str, Any], part: str) -> str:
-    found = body.get(part)
-    return str(found.get("id", "")) if isinstance(found, dict) else ""
-
-
 def register(app: AsyncApp, *, services: Services) -> None:
     """Attach the confirmation's buttons; both replace the confirmation with their answer."""
 
@@ -199,8 +195,8 @@ def register(app: AsyncApp, *, services: Services) -> None:
         await ack()
         entry = services.entry(
             "action",
-            user=_id_of(body, "user"),
-            channel=_id_of(body, "channel"),
+            user=id_of(body, "user"),
+            channel=id_of(body, "channel"),
             detail=ActionId.CONFIRM_WRITE.value,
         )
         url = body.get("response_url")
@@ -219,8 +215,8 @@ def register(app: AsyncApp, *, services: Services) -> None:
         await ack()
         entry = services.entry(
             "action",
-            user=_id_of(body, "user"),
-            channel=_id_of(body, "channel"),
+            user=id_of(body, "user"),
+            channel=id_of(body, "channel"),
             detail=ActionId.CANCEL_WRITE.value,
         )
         work = cancel(services, action, entry=entry)

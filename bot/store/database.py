@@ -11,6 +11,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -23,6 +24,16 @@ from bot.core.watch import Subscription
 from bot.errors import ConfigurationError
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ActiveMute:
+    """A domain silenced in a channel: by whom and until when."""
+
+    domain: str
+    muted_by: str
+    until: datetime
+
 
 MIGRATIONS = [
     """
@@ -112,6 +123,10 @@ MIGRATIONS = [
         finished_at   TEXT
     );
     CREATE INDEX tracked_unfinished ON tracked (finished_at);
+    """,
+    # Who muted a domain, so the channel can see it ('' for mutes made before this column).
+    """
+    ALTER TABLE mute ADD COLUMN muted_by TEXT NOT NULL DEFAULT '';
     """,
 ]
 
@@ -311,11 +326,47 @@ class Store:
 
     # -- mutes ------------------------------------------------------------------------------
 
-    async def mute(self, channel_id: str, domain: str, until: datetime) -> None:
-        """Silence a domain in a channel until `until`."""
+    async def mute(self, channel_id: str, domain: str, until: datetime, *, by: str = "") -> None:
+        """Silence a domain in a channel until `until`; `by` is who asked."""
         await self._execute(
-            "INSERT OR REPLACE INTO mute VALUES (?, ?, ?)", (channel_id, domain, _text(until))
+            "INSERT OR REPLACE INTO mute (channel_id, domain, until, muted_by) VALUES (?, ?, ?, ?)",
+            (channel_id, domain, _text(until), by),
         )
+
+    async def unmute(self, channel_id: str, domain: str | None) -> list[str]:
+        """Lift the channel's mute of `domain` (None: every mute); the domains it lifted."""
+        if not channel_id.strip():
+            raise ValueError("unmute in a blank channel")
+
+        def work(db: sqlite3.Connection) -> list[str]:
+            with db:
+                db.execute("BEGIN")
+                where, params = "channel_id=?", [channel_id]
+                if domain is not None:
+                    where, params = "channel_id=? AND domain=?", [channel_id, domain]
+                found = [
+                    str(row[0])
+                    for row in db.execute(f"SELECT domain FROM mute WHERE {where}", params)
+                ]
+                db.execute(f"DELETE FROM mute WHERE {where}", params).close()
+                return sorted(found)
+
+        return await self._run(work)
+
+    async def mutes(self, channel_id: str, now: datetime) -> list[ActiveMute]:
+        """One channel's mutes still in force at `now`, the soonest to end first."""
+        if not channel_id.strip():
+            raise ValueError("mutes of a blank channel")
+
+        def work(db: sqlite3.Connection) -> list[ActiveMute]:
+            rows = db.execute(
+                "SELECT domain, muted_by, until FROM mute WHERE channel_id=? AND until > ? "
+                "ORDER BY until, domain",
+                (channel_id, _text(now)),
+            ).fetchall()
+            return [ActiveMute(str(d), str(by), _moment(str(u))) for d, by, u in rows]
+
+        return await self._run(work)
 
     async def muted(self, now: datetime) -> dict[str, set[str]]:
         """Each channel's domains muted at `now`."""

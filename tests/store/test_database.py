@@ -11,7 +11,7 @@ import pytest
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
 from bot.errors import ConfigurationError
-from bot.store.database import MIGRATIONS, Store, sqlite_path
+from bot.store.database import MIGRATIONS, ActiveMute, Store, sqlite_path
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -133,6 +133,41 @@ async def test_mutes_expire(store):
     await store.mute("C1", "b.com", NOW - timedelta(seconds=1))
     assert await store.muted(NOW) == {"C1": {"a.com"}}
     assert await store.muted(NOW + timedelta(hours=2)) == {}
+
+
+async def test_mutes_say_who_and_until_when_and_can_be_lifted(store):
+    await store.mute("C1", "a.com", NOW + timedelta(hours=1), by="U0ANA1234")
+    await store.mute("C1", "b.com", NOW + timedelta(minutes=30), by="U0OTHER01")
+    await store.mute("C1", "old.com", NOW - timedelta(seconds=1), by="U0ANA1234")
+    await store.mute("C2", "a.com", NOW + timedelta(hours=1), by="U0ANA1234")
+    assert await store.mutes("C1", NOW) == [
+        ActiveMute("b.com", "U0OTHER01", NOW + timedelta(minutes=30)),
+        ActiveMute("a.com", "U0ANA1234", NOW + timedelta(hours=1)),
+    ]
+    assert await store.unmute("C1", "a.com") == ["a.com"]
+    assert await store.unmute("C1", "a.com") == []
+    assert await store.unmute("C1", None) == ["b.com", "old.com"]
+    assert await store.mutes("C1", NOW) == []
+    assert await store.muted(NOW) == {"C2": {"a.com"}}  # another channel's mute stays
+    with pytest.raises(ValueError):
+        await store.unmute(" ", None)
+
+
+def test_mutes_made_before_the_muted_by_column_survive_the_migration(tmp_path):
+    path = tmp_path / "bot.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:5], start=1):
+        old.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
+    old.execute(
+        "INSERT INTO mute VALUES ('C1', 'a.com', ?)", ((NOW + timedelta(hours=1)).isoformat(),)
+    )
+    old.close()
+    store = Store(f"sqlite:///{path}")
+    assert store.schema_version == len(MIGRATIONS)
+    assert asyncio.run(store.mutes("C1", NOW)) == [
+        ActiveMute("a.com", "", NOW + timedelta(hours=1))
+    ]
+    store.close()
 
 
 async def test_high_water_mark(store):

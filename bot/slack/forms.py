@@ -24,7 +24,7 @@ from bot.core.query import Write
 from bot.core.submission import Action
 from bot.slack import modals, render
 from bot.slack.hooks import GuardedRespond, ReplyHosts
-from bot.slack.replies import Services, deliver
+from bot.slack.replies import Services, deliver, id_of
 from bot.slack.writes import confirmation_reply
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,6 @@ def _refused(exc: SlackApiError) -> WebhookResponse:
     )
 
 
-def _user_of(body: dict[str, Any]) -> str:
-    found = body.get("user")
-    return str(found.get("id", "")) if isinstance(found, dict) else ""
-
-
 def register(app: AsyncApp, *, services: Services) -> None:
     """Attach the form's submission listener (and a harmless one for its closing)."""
 
@@ -119,7 +114,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
             await ack(response_action="errors", errors=form.errors)
             return
         await ack()  # closes the form
-        user = _user_of(body)
+        user = id_of(body, "user")
         entry = services.entry(
             "form", user=user, channel=form.channel, detail=submission_summary(form.submission)
         )

@@ -17,6 +17,8 @@ E = TypeVar("E", bound=StrEnum)
 
 MAX_TASK_IDS = 100
 MAX_URL = 1024
+# A Slack table holds 100 rows, one of them the headings: `size:100` shows 99 tasks there.
+SLACK_PAGE_SIZE = MAX_PAGE_SIZE - 1
 
 KEYS = {
     "id": "id", "ids": "id", "task": "id", "taskid": "id",
@@ -60,6 +62,11 @@ KEY_VALUE = re.compile(r"([A-Za-z][A-Za-z_-]*)\s*[:=](.*)", re.DOTALL)
 _TASK_ID = re.compile(r"\d{1,20}")
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _RESOURCE_GROUP = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def nearest(word: str, choices: Iterable[str], count: int = 3) -> list[str]:
+    """Up to `count` choices that look most like `word`, best first."""
+    return difflib.get_close_matches(word.lower(), list(choices), n=count, cutoff=0.5)
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -153,9 +160,9 @@ def status(value: str) -> Status:
     return _word("status", value, STATUS_WORDS, "`complete`, `refreshing`, `failed`, `pending`")
 
 
-def _number(field: str, value: str, high: int) -> int:
+def _number(field: str, value: str, high: int, note: str = "") -> int:
     if not value.isdigit() or not 1 <= int(value) <= high:
-        raise InvalidQuery(field, value, f"use a whole number from 1 to {high:,}")
+        raise InvalidQuery(field, value, f"use a whole number from 1 to {high:,}{note}")
     return int(value)
 
 
@@ -166,7 +173,9 @@ def page(value: str) -> int:
 
 def page_size(value: str) -> int:
     """A page size the API serves."""
-    return _number("size", value, MAX_PAGE_SIZE)
+    return _number(
+        "size", value, MAX_PAGE_SIZE, f" (a page in Slack shows at most {SLACK_PAGE_SIZE})"
+    )
 
 
 def wildcard_domain(value: str) -> str:

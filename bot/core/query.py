@@ -14,6 +14,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.core import filters, timeframe
+from bot.core.display import shorten_middle
 from bot.core.submission import Action
 from bot.core.tasks import (
     DEFAULT_PAGE_SIZE,
@@ -102,6 +103,9 @@ class Write:
 Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions | ShowAudit | Write
 # The first word of a write, and what follows it verbatim (its own parser splits URLs).
 _WRITE = re.compile(r"\s*(refresh|prefetch)(?:\s+|$)", re.IGNORECASE)
+# How much of a typed token an error echoes back.
+ECHO_WIDTH = 60
+_DOMAINISH = re.compile(r"[\w*-]+(?:\.[\w*-]+)+\.?")
 
 # -- text → fields ---------------------------------------------------------------------------
 
@@ -120,8 +124,9 @@ class _Fields:
         if field in self.raw:
             raise InvalidQuery(
                 field,
-                value,
-                f"`{field}` is given twice (`{self.raw[field]}` and `{value}`); keep one",
+                shorten_middle(value, ECHO_WIDTH),
+                f"`{field}` is given twice (`{shorten_middle(self.raw[field], ECHO_WIDTH)}` and "
+                f"`{shorten_middle(value, ECHO_WIDTH)}`); keep one",
             )
         self.raw[field] = value
 
@@ -149,35 +154,130 @@ def _bare(token: str, fields: _Fields) -> bool:
     return True
 
 
-def _collect(tokens: list[str]) -> _Fields:
+def _shown(token: str) -> str:
+    """A token as echoed back: long ones lose their middle, so a reply never breaks mid-markup."""
+    return shorten_middle(token, ECHO_WIDTH)
+
+
+def _command(lead: list[str], tokens: list[str]) -> str:
+    """The whole command to copy, `/cdn …`, each part shortened and quoted if it holds a space."""
+    parts = [f'"{t}"' if " " in t else t for t in [*lead, *tokens]]
+    return "`/cdn " + " ".join(_shown(part) for part in parts) + "`"
+
+
+def _domain_list(tokens: list[str], start: int) -> tuple[list[str], int]:
+    """The domains of a comma-separated list at `start` (`a.com, b.com`), and where it ends."""
+    text, end = "", start
+    while end < len(tokens) and (end == start or text.endswith(",") or tokens[end][:1] == ","):
+        text += tokens[end]
+        end += 1
+    names = [part for part in text.split(",") if part]
+    if "," not in text or len(names) < 2 or not all(_DOMAINISH.fullmatch(n) for n in names):
+        return [], start
+    return names, end
+
+
+def _listed_domains(tokens: list[str], at: int, lead: list[str]) -> None:
+    """Refuse `www.example.com, img.example.com` with the command for the first domain."""
+    names, end = _domain_list(tokens, at)
+    if names:
+        fixed = [*tokens[:at], names[0].lower(), *tokens[end:]]
+        raise InvalidQuery(
+            "domain",
+            _shown(" ".join(tokens[at:end])),
+            f"one domain at a time: {_command(lead, fixed)}, then the same for "
+            + ", ".join(f"`{_shown(n)}`" for n in names[1:]),
+        )
+
+
+def _phrased(tokens: list[str], at: int, lead: list[str]) -> InvalidQuery | None:
+    """A correction for natural phrasings: `since 2h`, `last 2h`, `a.com/x`."""
+    token, after = tokens[at], tokens[at + 1 : at + 2]
+    word = token.lower().rstrip(":=")
+    key = "since" if word in ("last", "past") else filters.KEYS.get(word)
+    if key and after and not filters.KEY_VALUE.fullmatch(after[0]):
+        fixed = [*tokens[:at], f"{key}:{after[0]}", *tokens[at + 2 :]]
+        return InvalidQuery(
+            "filter",
+            _shown(f"{token} {after[0]}"),
+            f"did you mean `{key}:{_shown(after[0])}`? Try {_command(lead, fixed)}",
+        )
+    if key and not after:
+        return InvalidQuery(key, _shown(token), f"give a value, e.g. `{_EXAMPLES[key]}`")
+    host = token.split("/", 1)[0]
+    if "/" in token and _DOMAINISH.fullmatch(host) and "." in host:
+        fixed = [*tokens[:at], f"url:https://{token}", *tokens[at + 1 :]]
+        return InvalidQuery(
+            "url",
+            _shown(token),
+            f"a URL needs its scheme: did you mean `url:https://{_shown(token)}`? "
+            f"Try {_command(lead, fixed)} (or `http://` if the site is served without TLS)",
+        )
+    return None
+
+
+def _one_value(field: str, value: str, tokens: list[str], at: int, lead: list[str]) -> None:
+    """Refuse `status:failed,refreshing` and the like with the command for the first value."""
+    values = [v.strip() for v in value.split(",") if v.strip()]
+    if field not in ("status", "type", "domain") or len(values) < 2:
+        return
+    pair = filters.KEY_VALUE.fullmatch(tokens[at])
+    key = pair[1] if pair else field
+    fixed = [*tokens[:at], f"{key}:{values[0]}", *tokens[at + 1 :]]
+    raise InvalidQuery(
+        field,
+        _shown(value),
+        f"one {field} at a time: {_command(lead, fixed)}, then the same with "
+        + ", ".join(f"`{field}:{_shown(v)}`" for v in values[1:]),
+    )
+
+
+def _collect(tokens: list[str], lead: list[str] | None = None) -> _Fields:
+    """The fields in `tokens`; `lead` is the subcommand before them, for corrected commands."""
+    lead = lead or []
     fields = _Fields()
-    for token in tokens:
+    for at, token in enumerate(tokens):
         if re.match(r"https?://", token, re.IGNORECASE):
             fields.put("url", token)
             continue
         pair = filters.KEY_VALUE.fullmatch(token)
-        if pair:
+        if pair and pair[2].strip():
             key, value = pair[1].lower(), pair[2].strip()
             field = filters.KEYS.get(key.replace("_", "").replace("-", ""))
             if field is None:
                 raise InvalidQuery(
-                    key,
-                    value,
+                    _shown(key),
+                    _shown(value),
                     f"{filters.did_you_mean(key, filters.KEYS)}filters are "
                     "`id: url: domain: type: status: since: until: page: size: rg:`",
                 )
-            if not value:
-                raise InvalidQuery(field, token, f"give a value, e.g. `{_EXAMPLES[field]}`")
+            _one_value(field, value, tokens, at, lead)
             fields.put(field, value)
-        elif not _bare(token, fields):
-            guess = filters.closest(token, filters.VOCABULARY)
-            hint = f"did you mean `{guess}`? " if guess else ""
-            raise InvalidQuery(
-                "filter",
-                token,
-                f"{hint}write filters as `key:value` (like `status:failed`), "
-                "or give a task ID, a URL or a domain; `/cdn help` lists them all",
-            )
+            continue
+        _listed_domains(tokens, at, lead)
+        if _bare(token, fields):
+            continue
+        phrased = _phrased(tokens, at, lead)
+        if phrased is not None:
+            raise phrased
+        if pair:
+            field = filters.KEYS.get(pair[1].lower().replace("_", "").replace("-", ""))
+            if field is None:
+                raise InvalidQuery(
+                    _shown(pair[1].lower()),
+                    "",
+                    f"{filters.did_you_mean(pair[1], filters.KEYS)}filters are "
+                    "`id: url: domain: type: status: since: until: page: size: rg:`",
+                )
+            raise InvalidQuery(field, _shown(token), f"give a value, e.g. `{_EXAMPLES[field]}`")
+        guess = filters.closest(token, filters.VOCABULARY)
+        hint = f"did you mean `{guess}`? " if guess else ""
+        raise InvalidQuery(
+            "filter",
+            _shown(token),
+            f"{hint}write filters as `key:value` (like `status:failed`), "
+            "or give a task ID, a URL or a domain; `/cdn help` lists them all",
+        )
     return fields
 
 
@@ -229,11 +329,11 @@ def _build(fields: _Fields, *, now: datetime, tz: tzinfo) -> TaskQuery:
 
 
 def _subscription_filters(
-    tokens: list[str], *, allow_all: bool
+    tokens: list[str], lead: list[str], *, allow_all: bool
 ) -> tuple[str | None, ObjectType | None, bool]:
     if allow_all and [t.lower() for t in tokens] == ["all"]:
         return None, None, True
-    fields = _collect(tokens)
+    fields = _collect(tokens, lead)
     extra = sorted(set(fields.raw) - {"domain", "type"}) + (["id"] if fields.task_ids else [])
     if extra:
         raise InvalidQuery(
@@ -250,6 +350,7 @@ def _is_stray_word(word: str) -> bool:
     return (
         re.fullmatch(r"[a-z]+", word) is not None
         and word not in filters.KEYS
+        and word not in ("last", "past")
         and not _bare(word, _Fields())
         and filters.closest(word, filters.VOCABULARY) is None
     )
@@ -257,6 +358,16 @@ def _is_stray_word(word: str) -> bool:
 
 def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
     """The command in `text`, or InvalidQuery saying exactly what to change."""
+    try:
+        return _parse(text, now=now, tz=tz)
+    except InvalidQuery as error:
+        if len(error.value) <= ECHO_WIDTH:
+            raise
+        # Echoed whole, a 3,000-character token would push the message past Slack's limits.
+        raise InvalidQuery(error.field, _shown(error.value), error.hint) from None
+
+
+def _parse(text: str, *, now: datetime, tz: tzinfo) -> Command:
     write = _WRITE.match(text)
     if write:
         return Write(Action(write[1].lower()), text[write.end() :])
@@ -278,20 +389,20 @@ def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
             )
         return ShowAudit(int(count))
     if command == "subscribe":
-        domain, kind, _ = _subscription_filters(rest, allow_all=False)
+        domain, kind, _ = _subscription_filters(rest, tokens[:1], allow_all=False)
         return Subscribe(domain=domain, object_type=kind)
     if command == "unsubscribe":
-        domain, kind, everything = _subscription_filters(rest, allow_all=True)
+        domain, kind, everything = _subscription_filters(rest, tokens[:1], allow_all=True)
         return Unsubscribe(domain=domain, object_type=kind, everything=everything)
     if command == "task":
-        query = _build(_collect(rest), now=now, tz=tz)
+        query = _build(_collect(rest, tokens[:1]), now=now, tz=tz)
         if not query.task_ids:
             raise InvalidQuery(
                 "id", " ".join(rest), "give one or more task IDs, like `/cdn task 704225667`"
             )
         return query
     if command == "tasks":
-        return _build(_collect(rest), now=now, tz=tz)
+        return _build(_collect(rest, tokens[:1]), now=now, tz=tz)
     # A first word we cannot place: help, unless it looks like a typo we can point out.
     if _is_stray_word(head):
         return Help(unknown=tokens[0])

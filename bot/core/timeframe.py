@@ -106,6 +106,14 @@ def shown(moment: datetime, tz: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
+def _yesterday_instead(field: str, typed: str, moment: datetime, tz: tzinfo) -> str:
+    """For a clock time still ahead today (`since:09:00` at 08:00), the same time yesterday."""
+    if not _CLOCK.fullmatch(typed.strip()):
+        return ""
+    local = (moment - timedelta(days=1)).astimezone(tz)
+    return f"; did you mean yesterday, `{field}:{local:%Y-%m-%dT%H:%M}`?"
+
+
 def checked_window(
     since: datetime | None,
     until: datetime | None,
@@ -120,7 +128,10 @@ def checked_window(
         # A whole day that has not ended yet ("until:today") simply means up to now.
         if until > now + CLOCK_TOLERANCE and not _is_whole_day(typed["until"]):
             raise InvalidQuery(
-                "until", typed["until"], f"that is in the future; it is now {shown(now, tz)}"
+                "until",
+                typed["until"],
+                f"that is in the future; it is now {shown(now, tz)}"
+                + _yesterday_instead("until", typed["until"], until, tz),
             )
         until = min(until, now.replace(microsecond=0))
         if until <= earliest:
@@ -133,7 +144,10 @@ def checked_window(
     if since is not None:
         if since > now:
             raise InvalidQuery(
-                "since", typed["since"], f"that is in the future; it is now {shown(now, tz)}"
+                "since",
+                typed["since"],
+                f"that is in the future; it is now {shown(now, tz)}"
+                + _yesterday_instead("since", typed["since"], since, tz),
             )
         if since < earliest:
             raise InvalidQuery(
@@ -143,9 +157,13 @@ def checked_window(
                 f"`since:{HISTORY_DAYS}d`, i.e. to {shown(earliest, tz)}",
             )
     if since is not None and until is not None and until <= since:
+        swapped = ""
+        if until < since:
+            swapped = f"; did you mean `since:{typed['until']} until:{typed['since']}`?"
         raise InvalidQuery(
             "until",
             typed["until"],
-            f"the end must be after the start (`since:{typed['since']}` = {shown(since, tz)})",
+            f"the end must be after the start (`since:{typed['since']}` = {shown(since, tz)})"
+            + swapped,
         )
     return since, until

@@ -175,7 +175,47 @@ INVALID = [
     ("id:" + ",".join(str(n) for n in range(101)), "id", "100"),
     ("subscribe status:failed", "status", "domain:"),
     ("x" * 4001, "text", "4000"),
+    ("since", "since", "since:2h"),
 ]
+
+# Natural phrasings: (typed text, the field blamed, the whole corrected command offered).
+CORRECTED = [
+    ("www.example.com/app.js", "url", "`/cdn url:https://www.example.com/app.js`"),
+    ("failed img.example.com/a/b.png", "url", "`/cdn failed url:https://img.example.com/a/b.png`"),
+    ("since 2h", "filter", "`/cdn since:2h`"),
+    ("failed since 2h", "filter", "`/cdn failed since:2h`"),
+    ("last 2h", "filter", "`/cdn since:2h`"),
+    ("tasks past 30m failed", "filter", "`/cdn tasks since:30m failed`"),
+    ("status: failed", "filter", "`/cdn status:failed`"),
+    ("status:failed,refreshing", "status", "`/cdn status:failed`, then the same with "),
+    ("type:file,dir since:1h", "type", "`/cdn type:file since:1h`"),
+    ("www.example.com, img.example.com", "domain", "`/cdn www.example.com`, then the same for"),
+    ("failed www.example.com,img.example.com", "domain", "`/cdn failed www.example.com`"),
+    ("domain:a.com,b.com", "domain", "`/cdn domain:a.com`"),
+    ("subscribe a.example.com , b.example.com", "domain", "`/cdn subscribe a.example.com`"),
+    ("since:2h until:5h", "until", "`since:5h until:2h`"),
+    ("since:13:00", "since", "yesterday, `since:2026-11-27T13:00`"),
+    ("until:13:30", "until", "yesterday, `until:2026-11-27T13:30`"),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "fix"), CORRECTED, ids=[t for t, _, _ in CORRECTED])
+def test_natural_phrasings_get_the_whole_corrected_command(text, field, fix):
+    with pytest.raises(InvalidQuery) as failure:
+        parse_query(text, now=NOW)
+    assert failure.value.field == field
+    assert fix in failure.value.hint
+
+
+@pytest.mark.parametrize(
+    "text", ["x" * 3000, "status:" + "y" * 3000, "since " + "9" * 3000, "a.com/" + "z" * 3000]
+)
+def test_a_long_token_is_echoed_shortened(text):
+    with pytest.raises(InvalidQuery) as failure:
+        parse_query(f"failed {text}", now=NOW)
+    error = failure.value
+    assert len(error.value) <= 60 and "…" in error.value
+    assert len(error.hint) < 400 and error.hint.count("`") % 2 == 0
 
 
 @pytest.mark.parametrize(("text", "field", "hint"), INVALID, ids=[t[:40] for t, _, _ in INVALID])

@@ -12,6 +12,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.display import shorten_middle
+from bot.core.filters import KEYS, SLACK_PAGE_SIZE, VOCABULARY, nearest
+from bot.core.tasks import MAX_PAGE_SIZE
 from bot.slack.render import Reply, escape
 
 TOPICS: dict[str, tuple[str, str]] = {
@@ -45,7 +48,9 @@ TOPICS: dict[str, tuple[str, str]] = {
     ),
     "paging": (
         ":page_facing_up: Pages and sharing",
-        "Results come 20 to a page (`size:` up to 100). ◀ Prev / Next ▶ page through, "
+        f"Results come 20 to a page; `size:` takes 1 to {MAX_PAGE_SIZE}, and a Slack table "
+        f"shows at most {SLACK_PAGE_SIZE} (`size:{MAX_PAGE_SIZE}` gives pages of "
+        f"{SLACK_PAGE_SIZE}). ◀ Prev / Next ▶ page through, "
         "*Refresh* asks Alibaba Cloud again instead of using the cache, "
         "*Share to channel* posts the page for everyone.",
     ),
@@ -77,8 +82,38 @@ ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "pa
            "prefetch": "refresh", "retry": "refresh", "purge": "refresh"}  # fmt: skip
 
 
+# What a word nobody understood is compared with, and what to copy for each.
+_EXAMPLE_VALUES = {
+    "id": "704225667", "url": "https://www.example.com/app.js", "domain": "www.example.com",
+    "type": "file", "status": "failed", "since": "2h", "until": "30m", "page": "2",
+    "size": "50", "rg": "rg-acfmyuji4b6r4",
+}  # fmt: skip
+_TRIES = {
+    word: f"/cdn {word}:{_EXAMPLE_VALUES[KEYS[word]]}" if word in KEYS else f"/cdn {word}"
+    for word in [*VOCABULARY, "refresh"]
+}
+_FALLBACK_TRIES = ("/cdn failed", "/cdn since:2h", "/cdn www.example.com")
+
+
+def unknown_reply(word: str) -> Reply:
+    """A word we did not understand: say so and offer the two or three closest things."""
+    shown = escape(shorten_middle(word, 60))
+    found = list(dict.fromkeys(_TRIES[match] for match in nearest(word, _TRIES, count=5)))[:3]
+    tries = found or list(_FALLBACK_TRIES)
+    lead = "Closest to that" if found else "Some things to try"
+    text = (
+        f"I don't know `{shown}`. {lead}: "
+        + " · ".join(f"`{escape(t)}`" for t in tries)
+        + " — `/cdn help` lists everything."
+    )
+    return Reply(text=text, blocks=(SectionBlock(text=MarkdownTextObject(text=text)),))
+
+
 def help_reply(topic: str | None = None, *, unknown: str | None = None) -> Reply:
-    """Grouped help; one topic when asked for one, everything otherwise."""
+    """Grouped help; one topic when asked for one, everything otherwise; a few near matches
+    for an `unknown` word."""
+    if unknown:
+        return unknown_reply(unknown)
     chosen = ALIASES.get(topic or "", topic or "")
     sections = [TOPICS[chosen]] if chosen in TOPICS else list(TOPICS.values())
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="/cdn — Alibaba Cloud CDN tasks"))]

@@ -108,6 +108,11 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else escape(user_id)
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 task`, `7 tasks`, `1,200 tasks`."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def slack_date(moment: datetime, *, fallback_format: str = "%Y-%m-%d %H:%M UTC") -> str:
     """A mrkdwn date every reader sees in their own timezone."""
     epoch = int(moment.timestamp())
@@ -233,7 +238,8 @@ def _button(
     )
 
 
-def _buttons(query: TaskQuery, page: TaskPage) -> ActionsBlock:
+def _buttons(query: TaskQuery, page: TaskPage) -> ActionsBlock | None:
+    """Prev/Next where they lead; Refresh and Share only when there are tasks to show."""
     buttons = []
     if query.page > 1:
         buttons.append(
@@ -243,9 +249,10 @@ def _buttons(query: TaskQuery, page: TaskPage) -> ActionsBlock:
         buttons.append(
             _button("Next ▶", ActionId.NEXT, query.at_page(query.page + 1), primary=True)
         )
-    buttons.append(_button("Refresh", ActionId.REFRESH, query))
-    buttons.append(_button("Share to channel", ActionId.SHARE, query))
-    return ActionsBlock(elements=buttons)
+    if page.tasks:
+        buttons.append(_button("Refresh", ActionId.REFRESH, query))
+        buttons.append(_button("Share to channel", ActionId.SHARE, query))
+    return ActionsBlock(elements=buttons) if buttons else None
 
 
 def task_page(
@@ -268,7 +275,7 @@ def task_page(
         HeaderBlock(text=PlainTextObject(text=title, emoji=True)),
         SectionBlock(text=MarkdownTextObject(text=_filters(query, covered)[:SECTION_LIMIT])),
     ]
-    position = f"Page {page.page_number} of {page.page_count} · {page.total_count:,} tasks"
+    position = _position(page, query)
     if page.tasks:
         table, shown = task_table(page.tasks)
         blocks += [SectionBlock(text=MarkdownTextObject(text=_counts(page.tasks))), table]
@@ -277,8 +284,9 @@ def task_page(
                 ContextBlock(
                     elements=[
                         MarkdownTextObject(
-                            text=f":scissors: Only the first {shown} of the {len(page.tasks)} "
-                            "tasks on this page fit in one Slack message; ask for "
+                            text=f":scissors: Only the first {shown} of the "
+                            f"{counted(len(page.tasks), 'task')} on this page fit in one "
+                            "Slack message; ask for "
                             f"`size:{shown}` to page through all of them."
                         )
                     ]
@@ -292,29 +300,58 @@ def task_page(
     if shared_by:
         context.append(f"shared by {mention(shared_by)}")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(context))]))
-    if not shared_by:
-        blocks.append(_buttons(query, page))
+    actions = None if shared_by else _buttons(query, page)
+    if actions:
+        blocks.append(actions)
     summary = f"{title}: {position}"
     if page.tasks:
         summary += " — " + _counts(page.tasks).removeprefix("*On this page:* ")
     return Reply(text=escape(summary)[:TEXT_LIMIT], blocks=tuple(blocks))
 
 
+def _position(page: TaskPage, query: TaskQuery) -> str:
+    """`Page 2 of 4 · 7 tasks`; a page past the end is not called "Page 99 of 21"."""
+    total = counted(page.total_count, "task")
+    if not page.total_count:
+        return "No tasks"
+    if query.page > page.page_count:
+        return f"Past the end: {counted(page.page_count, 'page')} · {total}"
+    return f"Page {page.page_number} of {page.page_count} · {total}"
+
+
 def _nothing_found(query: TaskQuery, page: TaskPage) -> str:
     if page.total_count and query.page > page.page_count:
         return (
-            f"Page {query.page} is past the end: there are {page.page_count} pages. "
-            "Use ◀ Prev, or start again without `page:`."
+            f"Page {query.page} is past the end: there "
+            f"{'is 1 page' if page.page_count == 1 else f'are {page.page_count:,} pages'}. "
+            "Use ◀ Prev for the last one, or start again without `page:`."
         )
+    narrowing = [
+        f"`{name}:{escape(value)}`"
+        for name, value in (
+            ("status", query.status and query.status.value.lower()),
+            ("type", query.object_type and query.object_type.value.lower()),
+            ("domain", query.domain),
+            ("url", query.object_path and shorten_middle(query.object_path, 80)),
+            ("rg", query.resource_group),
+        )
+        if value
+    ]
     tips = []
     if query.since or query.until:
         tips.append(f"a longer window (`since:{HISTORY_DAYS}d`)")
-    if query.status or query.object_type or query.domain or query.object_path:
-        tips.append("fewer filters")
+    if len(narrowing) == 1:
+        tips.append(f"without {narrowing[0]}")
+    elif narrowing:
+        tips.append("dropping one of " + ", ".join(narrowing))
     if query.task_ids:
-        tips.append("checking the IDs (tasks older than 3 days are gone)")
-    wider = " or ".join(tips) if tips else f"`/cdn since:{HISTORY_DAYS}d`"
-    return f":mag: No tasks match these filters. Try {wider}."
+        tips.append(f"checking the IDs (tasks older than {HISTORY_DAYS} days are gone)")
+    if not tips:
+        return (
+            f":mag: No refresh or prefetch tasks in the last {HISTORY_DAYS} days."
+            " Tasks show up here a moment after `/cdn refresh` or the console submits them."
+        )
+    return f":mag: No tasks match these filters. Try {' or '.join(tips)}."
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -111,6 +111,32 @@ async def test_help_for_empty_and_unknown_input(running_bot):
     assert "/cdn failed" in dumps(empty)
     unknown = await command(running_bot, "banana")
     assert "I don't know `banana`" in dumps(unknown)
+    assert len(unknown["blocks"]) == 1 and "`/cdn failed`" in unknown["text"]
+
+
+async def test_natural_phrasings_are_answered_with_the_command_to_copy(running_bot):
+    for typed, fix in [
+        ("www.example.com/app.js", "`/cdn url:https://www.example.com/app.js`"),
+        ("failed last 2h", "`/cdn failed since:2h`"),
+        ("status:failed,refreshing", "`/cdn status:failed`"),
+        ("www.example.com, img.example.com", "`/cdn www.example.com`"),
+        ("since:2h until:5h", "`since:5h until:2h`"),
+    ]:
+        reply = await command(running_bot, typed)
+        assert reply["response_type"] == "ephemeral"
+        assert fix in reply["text"], typed
+    long = await command(running_bot, "failed " + "x" * 3000)
+    assert len(long["text"]) < 500 and long["text"].count("`") % 2 == 0
+
+
+async def test_a_page_past_the_end_is_not_called_page_99(running_bot):
+    first = await command(running_bot, "size:4")
+    pages = int(dumps(first).split("Page 1 of ", 1)[1].split(" ", 1)[0])
+    past = await command(running_bot, f"size:4 page:{pages + 5}")
+    assert f"Page {pages + 5} of" not in dumps(past) and "past the end" in dumps(past)
+    assert list(buttons_of(past)) == [ActionId.PREV]
+    last = await click(running_bot, buttons_of(past)[ActionId.PREV])
+    assert f"Page {pages} of {pages}" in dumps(last)
 
 
 async def test_bad_filters_get_a_clear_ephemeral_error(running_bot):

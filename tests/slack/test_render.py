@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.query import TaskQuery, decode_query, parse_query
-from bot.core.tasks import ObjectType, Status, Task, TaskPage
+from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Status, Task, TaskPage
+from bot.errors import InvalidQuery
 from bot.slack.help import TOPICS, help_reply
 from bot.slack.render import (
     MAX_TABLE_TASKS,
@@ -19,6 +20,7 @@ from bot.slack.render import (
     problem,
     task_page,
 )
+from bot.wording import WORDING
 from tests.slack.limits import HOSTILE, assert_inert, check_message
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -90,6 +92,15 @@ def test_typical_page_snapshot():
     assert "Failed tasks" in payload["text"] and "7 tasks" in payload["text"]
 
 
+@pytest.mark.parametrize(
+    ("total", "words"), [(1, "Page 1 of 1 · 1 task ·"), (1200, "Page 1 of 60 · 1,200 tasks")]
+)
+def test_counts_are_singular_or_plural(total, words):
+    payload = task_page(page_of([make_task(1)], total=total), TaskQuery(), age=0).payload()
+    assert words in json.dumps(payload, ensure_ascii=False)
+    assert "1 tasks" not in json.dumps(payload)
+
+
 def test_paging_buttons_only_where_they_lead():
     one_page = task_page(page_of([make_task(1)]), TaskQuery(), age=0).payload()
     assert list(buttons(one_page)) == [ActionId.REFRESH, ActionId.SHARE]
@@ -99,18 +110,38 @@ def test_paging_buttons_only_where_they_lead():
     assert list(buttons(last.payload())) == [ActionId.PREV, ActionId.REFRESH, ActionId.SHARE]
 
 
-def test_empty_page_suggests_a_wider_query():
-    query = parse_query("failed since:1h", now=NOW)
-    payload = task_page(page_of([]), query, age=0).payload()
+@pytest.mark.parametrize(
+    ("text", "advice", "not_said"),
+    [
+        ("failed since:1h", ["since:3d", "without `status:failed`"], ["fewer filters"]),
+        ("failed www.example.com", ["dropping one of `status:failed`, `domain:"], ["since:3d"]),
+        ("type:dir", ["without `type:directory`"], ["dropping", "since:3d"]),
+        ("tasks", ["No refresh or prefetch tasks in the last 3 days"], ["Try", "filters"]),
+        ("id:1", ["checking the IDs"], ["without"]),
+    ],
+)
+def test_empty_page_advice_fits_the_query(text, advice, not_said):
+    payload = task_page(page_of([]), parse_query(text, now=NOW), age=0).payload()
     check_message(payload)
     assert not [block for block in payload["blocks"] if block["type"] == "table"]
-    text = json.dumps(payload)
-    assert "No tasks match" in text and "since:3d" in text and "fewer filters" in text
+    said_text = json.dumps(payload, ensure_ascii=False)
+    assert all(words in said_text for words in advice), said_text
+    assert not any(words in said_text for words in not_said), said_text
+    # Nothing to refresh into view or to share: no buttons at all.
+    assert not buttons(payload)
+    assert "No tasks" in payload["text"] and "0 tasks" not in said_text
 
 
 def test_page_past_the_end_says_so():
+    payload = task_page(
+        page_of([], page=99, size=20, total=410), TaskQuery(page=99), age=0
+    ).payload()
+    text = json.dumps(payload, ensure_ascii=False)
+    assert "past the end" in text and "Page 99 of 21" not in text
+    assert "Past the end: 21 pages · 410 tasks" in text
+    assert list(buttons(payload)) == [ActionId.PREV]
+    assert decode_query(buttons(payload)[ActionId.PREV]["value"], now=NOW).page == 21
     payload = task_page(page_of([], page=9, size=20, total=30), TaskQuery(page=9), age=0).payload()
-    assert "past the end" in json.dumps(payload)
     assert decode_query(buttons(payload)[ActionId.PREV]["value"], now=NOW).page == 2
 
 
@@ -212,3 +243,47 @@ def test_statuses_all_have_emoji():
     for status in Status:
         page = page_of([make_task(1, status=status.value)])
         check_message(task_page(page, TaskQuery(), age=0).payload())
+
+
+@pytest.mark.parametrize(
+    ("word", "offered"),
+    [
+        ("statsu", ["`/cdn status:failed`"]),
+        ("refrsh", ["`/cdn refresh`", "`/cdn refreshing`"]),
+        ("banana", ["`/cdn failed`", "`/cdn since:2h`"]),
+    ],
+)
+def test_an_unknown_word_gets_a_few_close_things_not_the_whole_help(word, offered):
+    payload = help_reply(unknown=word).payload()
+    check_message(payload)
+    text = json.dumps(payload)
+    assert f"I don't know `{word}`" in text and all(item in text for item in offered)
+    assert len(payload["blocks"]) == 1 and "Find tasks" not in text
+    said_text = payload["text"]
+    assert 2 <= said_text.count("`/cdn ") - said_text.count("`/cdn help`") <= 3
+
+
+def test_a_long_unknown_word_is_shortened_not_cut_mid_markup():
+    payload = help_reply(unknown="x" * 3000).payload()
+    check_message(payload)
+    assert len(payload["text"]) < 400 and payload["text"].count("`") % 2 == 0
+
+
+def test_a_long_token_in_an_error_keeps_the_message_whole():
+    with pytest.raises(InvalidQuery) as failure:
+        parse_query("www.example.com status:" + "y" * 3000, now=NOW)
+    payload = problem(WORDING[InvalidQuery](failure.value)).payload()
+    check_message(payload)
+    text = payload["blocks"][0]["text"]["text"]
+    assert len(text) < 500 and text.count("`") % 2 == 0 and text.endswith("`pending`")
+
+
+def test_page_size_limits_agree_in_help_errors_and_the_table():
+    with pytest.raises(InvalidQuery) as failure:
+        parse_query("size:101", now=NOW)
+    paging = TOPICS["paging"][1]
+    for said_text in (paging, failure.value.hint):
+        assert f"1 to {MAX_PAGE_SIZE}" in said_text and f"{MAX_TABLE_TASKS}" in said_text
+    fitted, note = fit(TaskQuery(size=MAX_PAGE_SIZE))
+    assert fitted.size == MAX_TABLE_TASKS == MAX_PAGE_SIZE - 1 and note
+    assert f"{MAX_TABLE_TASKS}" in note

@@ -20,6 +20,7 @@ from bot.core.query import (
     ShowAudit,
     Subscribe,
     TaskQuery,
+    Unmute,
     Unsubscribe,
     Write,
 )
@@ -59,6 +60,7 @@ NEEDS: Mapping[type[Request], tuple[Act, ...]] = {
     Subscribe: (Act.QUERY, Act.MANAGE),
     Unsubscribe: (Act.QUERY, Act.MANAGE),
     Mute: (Act.QUERY, Act.MANAGE),
+    Unmute: (Act.QUERY, Act.MANAGE),
     ShowAudit: (Act.AUDIT,),
     Write: (Act.QUERY, Act.SUBMIT),
 }

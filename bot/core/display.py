@@ -10,11 +10,20 @@ STATUS_EMOJI = {
     Status.PENDING: "⏳",
     Status.FAILED: "❌",
 }
+# What to do next, beyond what the reason already says.
 REASON_HINTS = {
-    FailureReason.ORIGIN_TIMEOUT: "check the origin's health and timeouts",
-    FailureReason.ORIGIN_5XX: "the origin returned server errors",
-    FailureReason.INTERNAL_ERROR: "an Alibaba Cloud internal error; retry later",
-    FailureReason.OTHER: "see the task in the Alibaba Cloud console",
+    FailureReason.ORIGIN_TIMEOUT: (
+        "make sure the origin is up and answers the CDN within its timeout (firewall, load), "
+        "then Retry"
+    ),
+    FailureReason.ORIGIN_5XX: (
+        "look up this path in the origin's error logs and fix what fails there, then Retry"
+    ),
+    FailureReason.INTERNAL_ERROR: (
+        "nothing to fix on your side: Retry in a few minutes; if it fails again, open a ticket "
+        "with Alibaba Cloud quoting the task ID"
+    ),
+    FailureReason.OTHER: "open the task in the Alibaba Cloud console for the details, then Retry",
 }
 
 

@@ -51,7 +51,7 @@ SUBCOMMANDS = {
     "task": "task", "tasks": "tasks", "list": "tasks", "ls": "tasks",
     "subscribe": "subscribe", "sub": "subscribe", "watch": "subscribe",
     "unsubscribe": "unsubscribe", "unsub": "unsubscribe", "unwatch": "unsubscribe",
-    "subscriptions": "subscriptions", "subs": "subscriptions",
+    "subscriptions": "subscriptions", "subs": "subscriptions", "unmute": "unmute",
     "help": "help", "?": "help", "-h": "help", "--help": "help",
     "audit": "audit",
 }  # fmt: skip

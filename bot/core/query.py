@@ -80,6 +80,14 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True)
+class Unmute:
+    """Lift this channel's mute of `domain`, or every mute here."""
+
+    domain: str | None = None
+    everything: bool = False
+
+
+@dataclass(frozen=True)
 class ListSubscriptions:
     """Show this channel's subscriptions."""
 
@@ -100,7 +108,9 @@ class Write:
     text: str = ""
 
 
-Command = TaskQuery | Help | Subscribe | Unsubscribe | ListSubscriptions | ShowAudit | Write
+Command = (
+    TaskQuery | Help | Subscribe | Unsubscribe | Unmute | ListSubscriptions | ShowAudit | Write
+)
 # The first word of a write, and what follows it verbatim (its own parser splits URLs).
 _WRITE = re.compile(r"\s*(refresh|prefetch)(?:\s+|$)", re.IGNORECASE)
 # How much of a typed token an error echoes back.
@@ -346,6 +356,21 @@ def _subscription_filters(
     return domain, kind, False
 
 
+def _unmute(tokens: list[str], lead: list[str]) -> Unmute:
+    domain, kind, everything = _subscription_filters(tokens, lead, allow_all=True)
+    if kind is not None:
+        raise InvalidQuery(
+            "type", kind.value, "a mute covers every type: `/cdn unmute www.example.com`"
+        )
+    if domain is None and not everything:
+        raise InvalidQuery(
+            "unmute",
+            " ".join(tokens),
+            "say which domain: `/cdn unmute www.example.com`, or `/cdn unmute all`",
+        )
+    return Unmute(domain=domain, everything=everything)
+
+
 def _is_stray_word(word: str) -> bool:
     return (
         re.fullmatch(r"[a-z]+", word) is not None
@@ -394,6 +419,8 @@ def _parse(text: str, *, now: datetime, tz: tzinfo) -> Command:
     if command == "unsubscribe":
         domain, kind, everything = _subscription_filters(rest, tokens[:1], allow_all=True)
         return Unsubscribe(domain=domain, object_type=kind, everything=everything)
+    if command == "unmute":
+        return _unmute(rest, tokens[:1])
     if command == "task":
         query = _build(_collect(rest, tokens[:1]), now=now, tz=tz)
         if not query.task_ids:

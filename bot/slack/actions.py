@@ -1,6 +1,6 @@
 """Buttons: ◀ Prev, Next ▶ and Refresh replace the page; Share posts a copy in the channel;
-on notifications, "Show failed tasks" answers the clicker and "Mute" silences a domain; the
-Retry buttons are in bot.slack.retries."""
+on notifications, "Show failed tasks" answers the clicker and "Mute" silences a domain (said in
+the channel, with "Unmute" to lift it); the Retry buttons are in bot.slack.retries."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.core.access import Mute
 from bot.core.audit import AuditEntry
 from bot.core.filters import domain_name
-from bot.core.query import TaskQuery, decode_query
-from bot.slack import alerts, retries
+from bot.core.query import TaskQuery, Unmute, decode_query
+from bot.slack import alerts, retries, subscriptions
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
 
@@ -69,8 +69,22 @@ async def mute(services: Services, action: dict[str, Any], *, entry: AuditEntry)
     await services.allow(request, user=entry.user, channel=entry.channel)
     domain = domain_name(request.domain)
     until = services.clock() + alerts.MUTE_FOR
-    await services.store.mute(entry.channel, domain, until)
+    await services.store.mute(entry.channel, domain, until, by=entry.user)
+    # Said in the channel: a silence everyone can see, and anyone allowed can lift.
+    await services.notifier.post(
+        entry.channel, alerts.mute_announcement(domain, until, by=entry.user)
+    )
     return alerts.muted(domain, until)
+
+
+async def unmute(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
+    """The announcement's "Unmute": lift that mute (or every mute, for "all")."""
+    await services.allow(Unmute, user=entry.user, channel=entry.channel)
+    value = str(action.get("value") or "")
+    domain = None if value == "all" else domain_name(value)
+    return await subscriptions.unmute(
+        services, domain, channel_id=entry.channel, user_id=entry.user
+    )
 
 
 def register(app: AsyncApp, *, services: Services) -> None:
@@ -99,4 +113,10 @@ def register(app: AsyncApp, *, services: Services) -> None:
     # Only the person who clicked sees these; the notification stays as it was.
     button(show, ActionId.SHOW_FAILED, replace_original=False)
     button(mute, ActionId.MUTE, replace_original=False)
+    button(unmute, ActionId.UNMUTE, replace_original=False)
+
+    @app.action(ActionId.OPEN_CONSOLE.value)
+    async def opened(ack: AsyncAck) -> None:
+        await ack()  # the browser opened the link; nothing to answer
+
     retries.register(app, services=services)

@@ -23,7 +23,7 @@ from bot.core.display import REASON_HINTS, REASON_LABELS, shorten_middle
 from bot.core.filters import MAX_TASK_IDS
 from bot.core.progress import retry_value
 from bot.core.query import TaskQuery, encode_query
-from bot.core.tasks import Status, Task, newest_first
+from bot.core.tasks import ObjectType, Status, Task, domain_matches, newest_first
 from bot.core.timeframe import oldest_start
 from bot.core.watch import Subscription
 from bot.slack.render import (
@@ -36,6 +36,7 @@ from bot.slack.render import (
     slack_date,
     task_table,
 )
+from bot.store.database import ActiveMute
 
 MUTE_FOR = timedelta(hours=1)
 MAX_MUTE_OPTIONS = 100
@@ -46,12 +47,46 @@ DIGEST_ROWS = 25
 # "Show failed tasks" is checked again when pressed: its `since:` keeps a few minutes clear of
 # the API's edge, so a button pressed soon after the post still works.
 SHOW_MARGIN = timedelta(minutes=5)
+# The console's home: its refresh-history page has no address documented that we could verify,
+# so the card says where to go from here (Refresh and Prefetch, then its records).
+CONSOLE_URL = "https://cdn.console.aliyun.com/"
 
 
 def _scope(subscription: Subscription) -> str:
     domain = f"`{escape(subscription.domain)}`" if subscription.domain else "every domain"
     kind = f" ({subscription.object_type.value} tasks)" if subscription.object_type else ""
     return f"{domain}{kind}"
+
+
+def _unsubscribe_command(subscription: Subscription) -> str:
+    """The `/cdn unsubscribe …` that removes exactly this subscription."""
+    parts = ["/cdn unsubscribe"]
+    if subscription.domain:
+        parts.append(f"domain:{escape(subscription.domain)}")
+    if subscription.object_type:
+        parts.append(f"type:{subscription.object_type.value}")
+    if len(parts) == 1:
+        return "`/cdn unsubscribe all`"
+    return f"`{' '.join(parts)}`"
+
+
+def _covers(wide: Subscription, narrow: Subscription) -> bool:
+    """Whether every failure `narrow` delivers is delivered by `wide` too."""
+    if wide.object_type is not None and wide.object_type != narrow.object_type:
+        return False
+    if wide.domain is None:
+        return True
+    return narrow.domain is not None and domain_matches(wide.domain, narrow.domain)
+
+
+def overlaps(wanted: Subscription, existing: Sequence[Subscription]) -> list[Subscription]:
+    """The channel's other subscriptions that cover `wanted` or that `wanted` covers."""
+    key = (wanted.domain, wanted.object_type)
+    return [
+        sub
+        for sub in existing
+        if (sub.domain, sub.object_type) != key and (_covers(sub, wanted) or _covers(wanted, sub))
+    ]
 
 
 def _show_query(tasks: Sequence[Task], now: datetime) -> TaskQuery:
@@ -116,13 +151,50 @@ def _actions(tasks: Sequence[Task], show: TaskQuery) -> ActionsBlock:
                 ],
             )
         )
+    # A link: Slack opens it and still tells the app, which only acknowledges it.
+    elements.append(
+        ButtonElement(
+            text=PlainTextObject(text="Open the CDN console"),
+            action_id=ActionId.OPEN_CONSOLE.value,
+            url=CONSOLE_URL,
+        )
+    )
     return ActionsBlock(elements=elements)
 
 
 def _reason(task: Task) -> str:
     if task.reason is None:
         return "no reason given"
-    return f"{REASON_LABELS[task.reason]}: {REASON_HINTS[task.reason]}"
+    return REASON_LABELS[task.reason]
+
+
+def _what_to_do(task: Task) -> str:
+    if task.reason is None:
+        return "open the task in the Alibaba Cloud console for details, then retry"
+    return REASON_HINTS[task.reason]
+
+
+def _failed(kind: ObjectType | str) -> str:
+    """'Refresh failed', 'Prefetch failed'...: what the person asked for, not the API's type."""
+    if kind == ObjectType.PRELOAD:
+        return "Prefetch failed"
+    if kind in (ObjectType.BLOCK, ObjectType.UNBLOCK):
+        return f"{str(kind).capitalize()} failed"
+    return "Refresh failed"
+
+
+def _domains_named(domains: Sequence[str]) -> str:
+    named = [f"`{escape(d)}`" for d in domains[:3]]
+    if len(domains) > 3:
+        return f"on {', '.join(named)} and {len(domains) - 3} more domains"
+    return "on " + " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+
+
+def _console(*first: str) -> ContextBlock:
+    where = (
+        "*Open the CDN console*, then *Refresh and Prefetch*, for the account's whole task list."
+    )
+    return ContextBlock(elements=[MarkdownTextObject(text=t) for t in (*first, where)])
 
 
 def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
@@ -132,27 +204,27 @@ def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
     if len(ordered) == 1:
         (task,) = ordered
         path = escape(shorten_middle(task.object_path, 500))
-        text = f":x: A CDN {task.object_type} task failed: {path}"
+        domain = escape(shorten_middle(task.domain, 200)) or "an unknown domain"
+        title = f"{_failed(task.object_type)} on {domain}"
+        text = f":x: {title}: {path} ({escape(_reason(task))})"
         blocks: list[Block] = [
-            SectionBlock(text=MarkdownTextObject(text=f":x: *A CDN task failed*\n`{path}`")),
+            SectionBlock(text=MarkdownTextObject(text=f":x: *{title}*\n`{path}`")),
             SectionBlock(
                 fields=[
-                    MarkdownTextObject(text=f"*Domain*\n{escape(task.domain) or '—'}"),
-                    MarkdownTextObject(text=f"*Type*\n{escape(str(task.object_type))}"),
                     MarkdownTextObject(text=f"*Reason*\n{escape(_reason(task))}"),
+                    MarkdownTextObject(text=f"*Type*\n{escape(str(task.object_type))}"),
                     MarkdownTextObject(text=f"*Created*\n{slack_date(task.created)}"),
                 ]
             ),
-            ContextBlock(elements=[MarkdownTextObject(text=f"Task ID {escape(task.task_id)}")]),
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*What to do:* {escape(_what_to_do(task))}")
+            ),
+            _console(f"Task ID {escape(task.task_id)}"),
         ]
     else:
         domains = Counter(task.domain for task in ordered)
         reasons = Counter(REASON_LABELS[t.reason] if t.reason else "no reason" for t in ordered)
-        where = (
-            f"on `{escape(next(iter(domains)))}`"
-            if len(domains) == 1
-            else f"across {len(domains)} domains"
-        )
+        where = _domains_named([domain for domain, _ in domains.most_common()])
         summary = " · ".join(f"{count} {escape(label)}" for label, count in reasons.most_common())
         text = f":x: {len(ordered)} CDN tasks failed {where}: {summary}"
         # A channel notice stays glanceable; the button lists everything.
@@ -164,6 +236,7 @@ def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
                 )
             ),
             table,
+            _console(),
         ]
         listed = len(show.task_ids) or len(ordered)
         more = "them all" if listed >= len(ordered) else f"the newest {listed}"
@@ -194,35 +267,69 @@ def _lines(subscriptions: Sequence[Subscription]) -> list[str]:
     return lines
 
 
-def subscriptions_list(subscriptions: Sequence[Subscription]) -> Reply:
-    """`/cdn subscriptions`: what this channel gets, who added it and when."""
+def _mute_lines(mutes: Sequence[ActiveMute]) -> list[str]:
+    return [
+        f"• `{escape(m.domain)}` until {slack_date(m.until)}"
+        + (f" — muted by {mention(m.muted_by)}" if m.muted_by else "")
+        for m in mutes
+    ]
+
+
+def subscriptions_list(
+    subscriptions: Sequence[Subscription], mutes: Sequence[ActiveMute] = ()
+) -> Reply:
+    """`/cdn subscriptions`: what this channel gets, who added it and when, and what is muted."""
     if not subscriptions:
-        return said(
+        text = (
             "This channel has no failure notifications. `/cdn subscribe` adds them "
             "(`/cdn subscribe domain:www.example.com` for one domain)."
         )
-    lines = "\n".join(_lines(subscriptions))
-    return said(f"*This channel hears about failed CDN tasks for:*\n{lines}")
+    else:
+        lines = "\n".join(_lines(subscriptions))
+        text = f"*This channel hears about failed CDN tasks for:*\n{lines}"
+    if mutes:
+        text += (
+            "\n*Muted (failures skipped, not saved up):*\n"
+            + "\n".join(_mute_lines(mutes))
+            + f"\n`/cdn unmute {escape(mutes[0].domain)}` (one) or `/cdn unmute all` lifts them."
+        )
+    return said(text)
 
 
-def subscribed(subscription: Subscription, *, created: bool) -> Reply:
-    """The reply to `/cdn subscribe`."""
+def subscribed(
+    subscription: Subscription, *, created: bool, overlapping: Sequence[Subscription] = ()
+) -> Reply:
+    """The reply to `/cdn subscribe`; `overlapping` are the channel's subscriptions that cover
+    the new one or are covered by it (one failure is still posted once)."""
     if not created:
         return said(
             f"This channel already gets failures for {_scope(subscription)}; nothing doubled."
         )
-    return said(
+    text = (
         f":bell: Subscribed: this channel will hear about tasks failing from now on for "
         f"{_scope(subscription)}. `/cdn status:failed` shows earlier failures; "
         "`/cdn subscriptions` lists what the channel gets."
     )
+    for other in overlapping:
+        if _covers(other, subscription):
+            text += (
+                f"\n:information_source: {_scope(other)} already covers it; "
+                f"{_unsubscribe_command(subscription)} undoes this one."
+            )
+        else:
+            text += (
+                f"\n:information_source: This covers {_scope(other)} too; "
+                f"{_unsubscribe_command(other)} removes the narrower one."
+            )
+    return said(text)
 
 
 def channel_announcement(subscription: Subscription) -> Reply:
     """Posted in the channel when someone subscribes it, so everyone knows (and to test access)."""
     return said(
         f":bell: {mention(subscription.added_by)} subscribed this channel to failed "
-        f"Alibaba Cloud CDN tasks for {_scope(subscription)}. `/cdn unsubscribe all` stops them."
+        f"Alibaba Cloud CDN tasks for {_scope(subscription)}. "
+        f"{_unsubscribe_command(subscription)} stops them."
     )
 
 
@@ -234,20 +341,69 @@ def cannot_post(reason: str) -> Reply:
     )
 
 
-def unsubscribed(removed: int, remaining: Sequence[Subscription]) -> Reply:
-    """The reply to `/cdn unsubscribe`."""
+def unsubscribed(removed: Sequence[Subscription], remaining: Sequence[Subscription]) -> Reply:
+    """The reply to `/cdn unsubscribe`: which subscriptions went, and what is left."""
     if removed:
-        text = f":no_bell: Removed {removed} subscription{'s' if removed != 1 else ''}."
+        count = len(removed)
+        which = ", ".join(_scope(sub) for sub in removed)
+        text = f":no_bell: Removed {count} subscription{'s' if count != 1 else ''}: {which}."
     else:
-        text = "No subscription here matched that."
+        text = "No subscription here matched that. `/cdn subscriptions` lists them."
     if remaining:
         text += "\n*Still subscribed:*\n" + "\n".join(_lines(remaining))
     return said(text)
 
 
+def unsubscribe_announcement(removed: Sequence[Subscription], by: str) -> Reply:
+    """Posted in the channel when someone removes its subscriptions."""
+    which = ", ".join(_scope(sub) for sub in removed)
+    return said(
+        f":no_bell: {mention(by)} unsubscribed this channel from failed CDN tasks for {which}."
+    )
+
+
 def muted(domain: str, until: datetime) -> Reply:
-    """The reply to a Mute button."""
+    """The private reply to a Mute button."""
     return said(
         f":zipper_mouth_face: Muted `{escape(domain)}` in this channel until "
         f"{slack_date(until)}. Failures meanwhile are skipped, not saved up."
     )
+
+
+def mute_announcement(domain: str, until: datetime, *, by: str) -> Reply:
+    """Posted in the channel when someone mutes a domain there, with a button to undo it."""
+    text = (
+        f":zipper_mouth_face: {mention(by)} muted failure notifications for "
+        f"`{escape(domain)}` in this channel until {slack_date(until)}. "
+        "Failures meanwhile are skipped, not saved up."
+    )
+    undo = ButtonElement(
+        text=PlainTextObject(text="Unmute"),
+        action_id=ActionId.UNMUTE.value,
+        # A domain too long for a button's value is unmuted with `/cdn unmute all`.
+        value=domain if len(domain) <= MAX_BUTTON_VALUE else "all",
+    )
+    return Reply(
+        text=text[:TEXT_LIMIT],
+        blocks=(*said(text).blocks, ActionsBlock(elements=[undo])),
+    )
+
+
+def unmuted(domains: Sequence[str], *, asked: str | None) -> Reply:
+    """The private reply to `/cdn unmute` or the Unmute button."""
+    if not domains:
+        if asked:
+            return said(f"`{escape(asked)}` is not muted here; nothing changed.")
+        return said("Nothing is muted here; nothing changed.")
+    return said(f":bell: Unmuted {_named(domains)}: failures there are announced here again.")
+
+
+def unmute_announcement(domains: Sequence[str], *, by: str) -> Reply:
+    """Posted in the channel when someone lifts mutes there."""
+    return said(
+        f":bell: {mention(by)} unmuted {_named(domains)}: failures are announced here again."
+    )
+
+
+def _named(domains: Sequence[str]) -> str:
+    return ", ".join(f"`{escape(d)}`" for d in domains)

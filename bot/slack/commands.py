@@ -14,6 +14,7 @@ from bot.core.query import (
     ShowAudit,
     Subscribe,
     TaskQuery,
+    Unmute,
     Unsubscribe,
     Write,
     parse_query,
@@ -44,7 +45,7 @@ async def answer(services: Services, text: str, *, entry: AuditEntry) -> render.
         case Subscribe(domain=domain):
             services.policy.may_watch(channel, domain)
             return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)
-        case Unsubscribe() | ListSubscriptions():
+        case Unsubscribe() | Unmute() | ListSubscriptions():
             return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)
         case Write():
             return await writes.command_reply(services, parsed, entry=entry)

@@ -74,11 +74,14 @@ TOPICS: dict[str, tuple[str, str]] = {
         "`/cdn subscribe` — this channel hears about every failed task\n"
         "`/cdn subscribe domain:www.example.com type:file` — only some of them "
         "(`domain:*.example.com` covers subdomains)\n"
-        "`/cdn subscriptions` — what this channel gets · `/cdn unsubscribe all`",
+        "`/cdn subscriptions` — what this channel gets, and what is muted · "
+        "`/cdn unsubscribe all`\n"
+        "`/cdn unmute www.example.com` or `/cdn unmute all` — lift a notification's *Mute*",
     ),
 }
 ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "paging",
-           "notifications": "subscribe", "subscriptions": "subscribe", "find": "tasks",
+           "notifications": "subscribe", "subscriptions": "subscribe", "mute": "subscribe",
+           "unmute": "subscribe", "find": "tasks",
            "prefetch": "refresh", "retry": "refresh", "purge": "refresh"}  # fmt: skip
 
 

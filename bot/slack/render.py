@@ -62,6 +62,8 @@ class ActionId(StrEnum):
     SHARE = "cdn_share"
     SHOW_FAILED = "cdn_show_failed"
     MUTE = "cdn_mute_domain"
+    UNMUTE = "cdn_unmute_domain"
+    OPEN_CONSOLE = "cdn_open_console"  # a link button: acknowledged, nothing to do
     # The private confirmation of a refresh or prefetch (bot/slack/writes.py).
     CONFIRM_WRITE = "cdn_write_confirm"
     CANCEL_WRITE = "cdn_write_cancel"

@@ -1,9 +1,10 @@
-"""`/cdn subscribe`, `unsubscribe` and `subscriptions` for the channel they are typed in."""
+"""`/cdn subscribe`, `unsubscribe`, `subscriptions` and `unmute` for the channel they are typed
+in; what changes what the channel hears is also announced there."""
 
 from __future__ import annotations
 
 from bot.core.access import Act
-from bot.core.query import ListSubscriptions, Subscribe, Unsubscribe
+from bot.core.query import ListSubscriptions, Subscribe, Unmute, Unsubscribe
 from bot.core.watch import Subscription
 from bot.slack import alerts
 from bot.slack.render import Reply
@@ -12,7 +13,7 @@ from bot.slack.replies import Services
 
 async def manage(
     services: Services,
-    command: Subscribe | Unsubscribe | ListSubscriptions,
+    command: Subscribe | Unsubscribe | Unmute | ListSubscriptions,
     *,
     channel_id: str,
     user_id: str,
@@ -21,12 +22,23 @@ async def manage(
     services.policy.placed(channel_id, Act.MANAGE.value)
     store = services.store
     if isinstance(command, ListSubscriptions):
-        return alerts.subscriptions_list(await store.subscriptions(channel_id))
+        return alerts.subscriptions_list(
+            await store.subscriptions(channel_id), await store.mutes(channel_id, services.clock())
+        )
+    if isinstance(command, Unmute):
+        return await unmute(services, command.domain, channel_id=channel_id, user_id=user_id)
     if isinstance(command, Unsubscribe):
-        removed = await store.unsubscribe(
+        before = await store.subscriptions(channel_id)
+        await store.unsubscribe(
             channel_id, command.domain, command.object_type, everything=command.everything
         )
-        return alerts.unsubscribed(removed, await store.subscriptions(channel_id))
+        remaining = await store.subscriptions(channel_id)
+        removed = [sub for sub in before if sub not in remaining]
+        if removed:
+            await services.notifier.post(
+                channel_id, alerts.unsubscribe_announcement(removed, user_id)
+            )
+        return alerts.unsubscribed(removed, remaining)
     wanted = Subscription(
         channel_id=channel_id,
         domain=command.domain,
@@ -34,9 +46,10 @@ async def manage(
         added_by=user_id,
         added_at=services.clock(),
     )
+    current = await store.subscriptions(channel_id)
     existing = [
         sub
-        for sub in await store.subscriptions(channel_id)
+        for sub in current
         if (sub.domain, sub.object_type) == (wanted.domain, wanted.object_type)
     ]
     if existing and not existing[0].unreachable:
@@ -46,4 +59,17 @@ async def manage(
     if outcome.unreachable:
         return alerts.cannot_post(outcome.unreachable)
     created = await store.subscribe(wanted)
-    return alerts.subscribed(existing[0] if existing else wanted, created=created)
+    return alerts.subscribed(
+        existing[0] if existing else wanted,
+        created=created,
+        overlapping=alerts.overlaps(wanted, current),
+    )
+
+
+async def unmute(services: Services, domain: str | None, *, channel_id: str, user_id: str) -> Reply:
+    """Lift the channel's mute of `domain` (None: all of them) and tell the channel."""
+    services.policy.placed(channel_id, Act.MANAGE.value)
+    lifted = await services.store.unmute(channel_id, domain)
+    if lifted:
+        await services.notifier.post(channel_id, alerts.unmute_announcement(lifted, by=user_id))
+    return alerts.unmuted(lifted, asked=domain)

@@ -15,6 +15,7 @@ from bot.core.query import (
     ListSubscriptions,
     Subscribe,
     TaskQuery,
+    Unmute,
     Unsubscribe,
     Write,
     decode_query,
@@ -246,10 +247,27 @@ def test_table_is_big_enough():
         ("unsubscribe all", Unsubscribe(everything=True)),
         ("unsub domain:img.example.com", Unsubscribe("img.example.com")),
         ("unsubscribe", Unsubscribe()),
+        ("unmute all", Unmute(everything=True)),
+        ("unmute www.example.com", Unmute("www.example.com")),
+        ("UNMUTE domain:*.example.com", Unmute("*.example.com")),
     ],
 )
 def test_subcommands(text, command):
     assert parse_query(text, now=NOW) == command
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("unmute", "/cdn unmute all"),
+        ("unmute www.example.com type:file", "a mute covers every type"),
+        ("unmute status:failed", "subscriptions filter only by"),
+    ],
+)
+def test_unmute_needs_a_domain_or_all(text, hint):
+    with pytest.raises(InvalidQuery) as refused:
+        parse_query(text, now=NOW)
+    assert hint in str(refused.value.hint)
 
 
 @pytest.mark.parametrize(

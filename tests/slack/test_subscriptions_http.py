@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
+from bot.core.access import Allow, Policy
 from bot.slack.render import ActionId
 from tests.slack.fake_slack import button_click, slash_command
 from tests.slack.limits import assert_inert, check_message
@@ -43,12 +46,31 @@ async def test_list_and_unsubscribe(running_bot):
     text = listing["blocks"][0]["text"]["text"]
     assert "every domain" in text and "`*.example.com`" in text and "<@U0ANA1234>" in text
     one = await command(running_bot, "unsubscribe domain:*.example.com")
-    assert "Removed 1 subscription." in one["text"] and "every domain" in one["text"]
+    assert "Removed 1 subscription: `*.example.com`." in one["text"]
+    assert "every domain" in one["text"]
     none = await command(running_bot, "unsubscribe domain:nothing.example.com")
     assert "No subscription here matched" in none["text"]
     everything = await command(running_bot, "unsubscribe all")
     assert "Removed 1 subscription" in everything["text"]
     assert "no failure notifications" in (await command(running_bot, "subscriptions"))["text"]
+
+
+async def test_overlaps_are_pointed_out_and_unsubscribing_is_announced(running_bot):
+    await command(running_bot, "subscribe domain:*.example.com")
+    added = await command(running_bot, "subscribe domain:www.example.com")
+    assert "`*.example.com` already covers it" in added["text"]
+    assert "`/cdn unsubscribe domain:www.example.com` undoes this one" in added["text"]
+    announcements = [post["text"] for post in running_bot.slack.posts_to("C1")]
+    assert "`/cdn unsubscribe domain:www.example.com` stops them" in announcements[-1]
+    await command(running_bot, "unsubscribe domain:www.example.com")
+    said = running_bot.slack.posts_to("C1")[-1]["text"]
+    assert said == (
+        ":no_bell: <@U0ANA1234> unsubscribed this channel from failed CDN tasks for "
+        "`www.example.com`."
+    )
+    before = len(running_bot.slack.posts_to("C1"))
+    await command(running_bot, "unsubscribe domain:nothing.example.com")
+    assert len(running_bot.slack.posts_to("C1")) == before  # nothing removed, nothing said
 
 
 async def test_unreachable_subscriptions_are_reported(running_bot):
@@ -86,6 +108,64 @@ async def test_mute_button_and_select(running_bot, clock):
         running_bot, {"action_id": ActionId.MUTE.value, "type": "button", "value": "<!here>"}
     )
     assert ":warning:" in bad["text"]
+
+
+async def test_a_mute_is_announced_listed_and_undone_by_anyone_allowed(running_bot, clock):
+    mute = {"action_id": ActionId.MUTE.value, "type": "button", "value": "img.example.com"}
+    await click(running_bot, mute)
+    (announcement,) = running_bot.slack.posts_to("C1")
+    check_message(announcement)
+    assert_inert(announcement)
+    assert announcement["text"].startswith(
+        ":zipper_mouth_face: <@U0ANA1234> muted failure notifications for `img.example.com`"
+    )
+    (undo,) = announcement["blocks"][-1]["elements"]
+    assert (undo["action_id"], undo["value"]) == (ActionId.UNMUTE.value, "img.example.com")
+    listing = await command(running_bot, "subscriptions")
+    assert "`img.example.com` until <!date^" in listing["text"]
+    assert "muted by <@U0ANA1234>" in listing["text"]
+    unmuted = await click(running_bot, {**undo, "type": "button"})
+    assert "Unmuted `img.example.com`" in unmuted["text"]
+    assert await running_bot.store.muted(clock()) == {}
+    lifted = running_bot.slack.posts_to("C1")[-1]["text"]
+    assert lifted.startswith(":bell: <@U0ANA1234> unmuted `img.example.com`")
+    again = await click(running_bot, {**undo, "type": "button"})
+    assert "is not muted here" in again["text"]
+    assert len(running_bot.slack.posts_to("C1")) == 2  # nothing lifted, nothing said
+
+
+async def test_slash_unmute_one_or_all(running_bot, clock):
+    until = clock() + timedelta(hours=1)
+    for domain in ("a.example.com", "b.example.com"):
+        await running_bot.store.mute("C1", domain, until, by="U0OPS0001")
+    one = await command(running_bot, "unmute a.example.com")
+    assert "Unmuted `a.example.com`" in one["text"]
+    assert await running_bot.store.muted(clock()) == {"C1": {"b.example.com"}}
+    everything = await command(running_bot, "unmute all")
+    assert "Unmuted `b.example.com`" in everything["text"]
+    assert running_bot.slack.posts_to("C1")[-1]["text"].startswith(
+        ":bell: <@U0ANA1234> unmuted `b.example.com`"
+    )
+    assert "Nothing is muted here" in (await command(running_bot, "unmute all"))["text"]
+    assert "I don't know" not in (await command(running_bot, "unmute"))["text"]
+
+
+@pytest.mark.policy(Policy(manage=Allow(users=frozenset({"U0OPS0001"}))))
+async def test_unmute_needs_the_rights_mute_needs(running_bot, clock):
+    await running_bot.store.mute("C1", "a.example.com", clock() + timedelta(hours=1))
+    refused = await command(running_bot, "unmute all")
+    assert "you may not manage failure notifications here" in refused["text"]
+    button = {"action_id": ActionId.UNMUTE.value, "type": "button", "value": "a.example.com"}
+    assert "may not manage" in (await click(running_bot, button))["text"]
+    assert await running_bot.store.muted(clock()) == {"C1": {"a.example.com"}}
+    assert running_bot.slack.posts_to("C1") == []
+
+
+async def test_the_console_link_is_acknowledged(running_bot):
+    hook = running_bot.slack.new_response_url()
+    action = {"action_id": ActionId.OPEN_CONSOLE.value, "type": "button", "value": ""}
+    response = await running_bot.post(button_click(action, response_url=hook))
+    assert response.status_code == 200
 
 
 async def test_show_failed_tasks_answers_only_the_viewer(running_bot, clock):

@@ -116,7 +116,7 @@ def test_a_newcomer_tries_the_bot(playground, page):
         page.locator(".message.bot.in-channel").filter(has_text="subscribed this channel")
     ).to_be_visible()
     fail_a_task(emulator, "https://www.example.com/broken/playground.js")
-    notice = page.locator(".message.bot.in-channel").filter(has_text="A CDN task failed")
+    notice = page.locator(".message.bot.in-channel").filter(has_text="failed on www.example.com")
     expect(notice).to_contain_text("https://www.example.com/broken/playground.js", timeout=30_000)
     expect(notice.get_by_role("button", name="Show failed tasks")).to_be_visible()
     page.screenshot(path=SHOTS / "4-notification.png", full_page=True)

@@ -18,7 +18,8 @@ from bot.cdn.source import Clock, open_task_source
 from bot.cdn.writes import Writer
 from bot.config import Settings
 from bot.core.audit import AuditEntry, audit_line, note_submitted, submission_summary
-from bot.core.display import freshness, progress_text, shorten_middle
+from bot.core.display import REASON_LABELS, freshness, progress_text, shorten_middle
+from bot.core.filters import FALLBACK_COMMANDS, SUBCOMMANDS, closest_commands
 from bot.core.plan import Answer
 from bot.core.progress import CAPS
 from bot.core.query import Help, TaskQuery, parse_query
@@ -46,7 +47,7 @@ bare words work too: a task ID, a URL, a domain, a status or a type word."""
 
 
 def _row(task: Task, tz: tzinfo) -> list[str]:
-    reason = task.reason.value if task.reason else ""
+    reason = REASON_LABELS[task.reason] if task.reason else ""
     return [
         task.task_id,
         task.status.value,
@@ -107,6 +108,29 @@ def as_json(answer: Answer) -> str:
     )
 
 
+def _terminal_command(command: str) -> str:
+    """A command after `/cdn ` as it is typed in a terminal (or in Slack, for Slack-only ones)."""
+    if command == "refresh":
+        return "python -m bot refresh URL…"
+    if command in SUBCOMMANDS and SUBCOMMANDS[command] not in ("task", "tasks"):
+        return f"/cdn {command} (in Slack)"
+    return f'python -m bot query "{command}"'
+
+
+def unknown_text(word: str) -> str:
+    """A word we did not understand: say so and offer the two or three closest things."""
+    found = closest_commands(word)
+    lead = "closest to that" if found else "some things to try"
+    tries = [f"  {_terminal_command(command)}" for command in found or FALLBACK_COMMANDS]
+    return "\n".join(
+        [
+            f"error: `{shorten_middle(word, 60)}` is not a filter or command; {lead}:",
+            *tries,
+            'python -m bot query "help" lists every filter.',
+        ]
+    )
+
+
 async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: bool) -> int:
     """Answer `text` from the terminal as /cdn would and print it; the exit status (2: the
     filters must change)."""
@@ -115,9 +139,10 @@ async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: 
     command = parse_query(text, now=now, tz=tz)
     if isinstance(command, Help):
         if command.unknown:
-            print(f"error: `{command.unknown}` is not a filter or command\n", file=sys.stderr)
-        print(USAGE, file=sys.stderr if command.unknown else sys.stdout)
-        return 2 if command.unknown else 0
+            print(unknown_text(command.unknown), file=sys.stderr)
+            return 2
+        print(USAGE)
+        return 0
     if not isinstance(command, TaskQuery):
         print(
             "error: subscriptions live in Slack channels; use /cdn there. "
@@ -238,7 +263,7 @@ def failures(tasks: Iterable[Task]) -> str:
     failed = [task for task in tasks if task.status is Status.FAILED]
     lines = [f"Failed ({len(failed):,}):"]
     for task in failed:
-        reason = task.reason.value if task.reason else "no reason given"
+        reason = REASON_LABELS[task.reason] if task.reason else "no reason given"
         lines.append(f"  {task.object_path}  ({reason}; task {task.task_id})")
     return "\n".join(lines)
 

@@ -69,6 +69,24 @@ def nearest(word: str, choices: Iterable[str], count: int = 3) -> list[str]:
     return difflib.get_close_matches(word.lower(), list(choices), n=count, cutoff=0.5)
 
 
+# What a word nobody understood is compared with, and the command (after `/cdn `) to copy.
+_EXAMPLE_VALUES = {
+    "id": "704225667", "url": "https://www.example.com/app.js", "domain": "www.example.com",
+    "type": "file", "status": "failed", "since": "2h", "until": "30m", "page": "2",
+    "size": "50", "rg": "rg-acfmyuji4b6r4",
+}  # fmt: skip
+_TRIES = {
+    word: f"{word}:{_EXAMPLE_VALUES[KEYS[word]]}" if word in KEYS else word
+    for word in [*VOCABULARY, "refresh"]
+}
+FALLBACK_COMMANDS = ("failed", "since:2h", "www.example.com")
+
+
+def closest_commands(word: str) -> list[str]:
+    """The two or three commands (after `/cdn `) closest to a word nobody understood."""
+    return list(dict.fromkeys(_TRIES[match] for match in nearest(word, _TRIES, count=5)))[:3]
+
+
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice `word` is most likely a misspelling of, if any is close."""
     found = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.7)

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.display import shorten_middle
-from bot.core.filters import KEYS, SLACK_PAGE_SIZE, VOCABULARY, nearest
+from bot.core.filters import FALLBACK_COMMANDS, SLACK_PAGE_SIZE, closest_commands
 from bot.core.tasks import MAX_PAGE_SIZE
 from bot.slack.render import Reply, escape
 
@@ -85,24 +85,11 @@ ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "pa
            "prefetch": "refresh", "retry": "refresh", "purge": "refresh"}  # fmt: skip
 
 
-# What a word nobody understood is compared with, and what to copy for each.
-_EXAMPLE_VALUES = {
-    "id": "704225667", "url": "https://www.example.com/app.js", "domain": "www.example.com",
-    "type": "file", "status": "failed", "since": "2h", "until": "30m", "page": "2",
-    "size": "50", "rg": "rg-acfmyuji4b6r4",
-}  # fmt: skip
-_TRIES = {
-    word: f"/cdn {word}:{_EXAMPLE_VALUES[KEYS[word]]}" if word in KEYS else f"/cdn {word}"
-    for word in [*VOCABULARY, "refresh"]
-}
-_FALLBACK_TRIES = ("/cdn failed", "/cdn since:2h", "/cdn www.example.com")
-
-
 def unknown_reply(word: str) -> Reply:
     """A word we did not understand: say so and offer the two or three closest things."""
     shown = escape(shorten_middle(word, 60))
-    found = list(dict.fromkeys(_TRIES[match] for match in nearest(word, _TRIES, count=5)))[:3]
-    tries = found or list(_FALLBACK_TRIES)
+    found = [f"/cdn {command}" for command in closest_commands(word)]
+    tries = found or [f"/cdn {command}" for command in FALLBACK_COMMANDS]
     lead = "Closest to that" if found else "Some things to try"
     text = (
         f"I don't know `{shown}`. {lead}: "

@@ -31,6 +31,18 @@ _FILES = (
 )
 _DIRECTORIES = ("images/", "static/", "video/", "docs/", "releases/")
 _TYPE_WEIGHTS = {"file": 60, "directory": 12, "preload": 22, "regex": 3, "IgnoreParams": 3}
+# The history's oldest and newest task IDs: the ones `/cdn help` shows, so its examples find them.
+FIRST_ID, LAST_ID = 704_222_904, 704_225_667
+
+
+def history_ids(count: int) -> list[str]:
+    """`count` increasing task IDs from FIRST_ID to LAST_ID, with the gaps other accounts' tasks
+    leave in real ones."""
+    if count == 1:
+        return [str(FIRST_ID)]
+    # A history longer than the span numbers on past LAST_ID, one by one.
+    step = max(1.0, (LAST_ID - FIRST_ID) / max(count - 1, 1))
+    return [str(FIRST_ID + round(number * step)) for number in range(count)]
 
 
 def seed_history(ledger: Ledger, count: int, *, now: datetime) -> None:
@@ -40,7 +52,7 @@ def seed_history(ledger: Ledger, count: int, *, now: datetime) -> None:
     moments = sorted(now - span * rng.random() ** 1.5 for _ in range(count))
     types = list(_TYPE_WEIGHTS)
     weights = list(_TYPE_WEIGHTS.values())
-    for created in moments:
+    for task_id, created in zip(history_ids(count), moments, strict=True):
         object_type = rng.choices(types, weights)[0]
         domain = rng.choice(DOMAINS)
         scheme = rng.choice(("https", "https", "http"))
@@ -55,7 +67,7 @@ def seed_history(ledger: Ledger, count: int, *, now: datetime) -> None:
         # Recent tasks are still running; prefetches of big files take longest.
         duration = rng.uniform(20, 240) * (4 if object_type == "preload" else 1)
         failure = rng.choice(FAILURE_DESCRIPTIONS) if rng.random() < 0.12 else None
-        ledger.add(LedgerTask(ledger.next_id(), path, object_type, created, duration, failure))
+        ledger.add(LedgerTask(task_id, path, object_type, created, duration, failure))
 
 
 async def keep_busy(

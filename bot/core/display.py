@@ -46,6 +46,21 @@ def shorten_middle(text: str, width: int) -> str:
     return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
+def shorten_path(path: str, width: int) -> str:
+    """`path` cut to `width` like `shorten_middle`, keeping `scheme://host/` whole when it fits."""
+    if len(path) <= width:
+        return path
+    scheme, found, rest = path.partition("://")
+    host_end = rest.find("/") if found else -1
+    if host_end < 0:
+        return shorten_middle(path, width)
+    prefix = f"{scheme}://{rest[: host_end + 1]}"
+    # Keep a few characters of the rest on each side of the ellipsis, or it says nothing.
+    if width - len(prefix) < 8:
+        return shorten_middle(path, width)
+    return prefix + shorten_middle(path[len(prefix) :], width - len(prefix))
+
+
 def freshness(age: float) -> str:
     """How old an answer is, `age` seconds: 'live', 'cached just now', 'cached 12 s ago'..."""
     # Age is exactly 0 for an answer fetched for this very reply.

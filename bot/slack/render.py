@@ -39,6 +39,7 @@ from bot.core.display import (
     freshness,
     progress_text,
     shorten_middle,
+    shorten_path,
 )
 from bot.core.query import TaskQuery, encode_query
 from bot.core.tasks import HISTORY_DAYS, ObjectType, Status, Task, TaskPage
@@ -176,14 +177,14 @@ def _counts(tasks: tuple[Task, ...]) -> str:
     return "*On this page:* " + " · ".join(parts)
 
 
-def _row_cells(task: Task, path_width: int) -> tuple[list[Any], int]:
+def _row_cells(task: Task, path_width: int, order: tuple[int, ...]) -> tuple[list[Any], int]:
     reason = REASON_LABELS[task.reason] if task.reason else ""
     texts = [
         shorten_middle(task.task_id, ID_WIDTH),
         f"{STATUS_EMOJI[task.status]} {task.status.value}",
         progress_text(task.progress),
         shorten_middle(str(task.object_type), TYPE_WIDTH),
-        shorten_middle(task.object_path, path_width),
+        shorten_path(task.object_path, path_width),
     ]
     fallback = f"{task.created:%Y-%m-%d %H:%M} UTC"
     created = RichTextBlock(
@@ -201,31 +202,40 @@ def _row_cells(task: Task, path_width: int) -> tuple[list[Any], int]:
     )
     cells: list[Any] = [RawTextObject(text=text or " ") for text in texts]
     cells += [created, RawTextObject(text=reason or " ")]
-    return cells, sum(map(len, texts)) + len(fallback) + len(reason)
+    return [cells[i] for i in order], sum(map(len, texts)) + len(fallback) + len(reason)
 
 
 _HEADINGS = ("Task ID", "Status", "Progress", "Type", "Object path", "Created", "Reason")
+# Column order, as indexes into _HEADINGS. When every task failed, the reason matters most
+# and must stay in view on a narrow screen, so it comes right after the status.
+_ORDER = tuple(range(len(_HEADINGS)))
+_FAILED_ORDER = (0, 1, 6, 2, 3, 4, 5)
+_SETTINGS = (
+    TableBlockColumnSettings(is_wrapped=False),
+    TableBlockColumnSettings(is_wrapped=False),
+    TableBlockColumnSettings(align="right"),
+    TableBlockColumnSettings(),
+    TableBlockColumnSettings(is_wrapped=True),
+    TableBlockColumnSettings(),
+    TableBlockColumnSettings(),
+)
 
 
 def task_table(tasks: tuple[Task, ...]) -> tuple[TableBlock, int]:
     """The table of as many tasks as fit the text budget, and how many that is."""
     budget = TABLE_TEXT_BUDGET - sum(map(len, _HEADINGS))
     tasks = tasks[:MAX_TABLE_TASKS]
-    fixed = [_row_cells(task, 0)[1] for task in tasks]
+    failed_only = bool(tasks) and all(task.status is Status.FAILED for task in tasks)
+    order = _FAILED_ORDER if failed_only else _ORDER
+    fixed = [_row_cells(task, 0, order)[1] for task in tasks]
     shown = len(tasks)
     while shown and sum(fixed[:shown]) + shown * PATH_WIDTH[0] > budget:
         shown -= 1
     room = (budget - sum(fixed[:shown])) // max(shown, 1)
     width = max(PATH_WIDTH[0], min(PATH_WIDTH[1], room))
-    rows: list[list[Any]] = [[RawTextObject(text=heading) for heading in _HEADINGS]]
-    rows += [_row_cells(task, width)[0] for task in tasks[:shown]]
-    settings = [
-        TableBlockColumnSettings(is_wrapped=False),
-        TableBlockColumnSettings(is_wrapped=False),
-        TableBlockColumnSettings(align="right"),
-        TableBlockColumnSettings(),
-        TableBlockColumnSettings(is_wrapped=True),
-    ]
+    rows: list[list[Any]] = [[RawTextObject(text=_HEADINGS[i]) for i in order]]
+    rows += [_row_cells(task, width, order)[0] for task in tasks[:shown]]
+    settings = [_SETTINGS[i] for i in order]
     return TableBlock(rows=rows, column_settings=settings), shown
 
 

@@ -183,3 +183,61 @@ def test_a_newcomer_refreshes_from_the_form_watches_and_retries(playground, page
     expect(again).to_contain_text("https://www.example.com/broken/app.css")
     expect(again).not_to_contain_text("https://www.example.com/app.js")
     page.screenshot(path=SHOTS / "10-retry-confirmation.png", full_page=True)
+
+
+def test_a_mute_is_said_in_the_channel_and_undone_from_there(playground, page):
+    url, emulator = playground
+    page.goto(url + "/")
+    send(page, "/cdn subscribe")
+    subscribed = channel_messages(page).filter(has_text="subscribed this channel")
+    expect(subscribed).to_be_visible()
+    fail_a_task(emulator, "https://www.example.com/broken/muted.js")
+    notice = channel_messages(page).filter(has_text="failed on www.example.com").first
+    expect(notice).to_be_visible(timeout=30_000)
+    console = notice.get_by_role("link", name="Open the CDN console")
+    expect(console).to_have_attribute("target", "_blank")
+    expect(console).to_have_attribute("rel", re.compile(r"\bnoopener\b"))
+
+    notice.get_by_role("button", name=re.compile(r"^Mute www\.example\.com")).click()
+    announced = channel_messages(page).filter(has_text="muted failure notifications for")
+    expect(announced).to_contain_text("@you muted failure notifications for www.example.com")
+    expect(announced).to_contain_text("Visible to everyone")
+    assert "🤐" in announced.inner_text()  # :zipper_mouth_face:, not italics
+    assert announced.locator("i").count() == 0
+    private = page.locator(".message.bot.ephemeral").filter(has_text="Muted www.example.com")
+    expect(private).to_contain_text("🤐")
+    page.screenshot(path=SHOTS / "11-mute-announced.png", full_page=True)
+
+    announced.get_by_role("button", name="Unmute").click()
+    lifted = channel_messages(page).filter(has_text="unmuted")
+    expect(lifted).to_contain_text("@you unmuted www.example.com")
+    assert "🔔" in lifted.inner_text()
+    page.screenshot(path=SHOTS / "12-unmute-announced.png", full_page=True)
+
+
+def test_emoji_names_render_and_a_narrow_window_keeps_the_reason(playground, page):
+    url, _ = playground
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.goto(url + "/")
+    send(page, "/cdn status:failed")
+    answer = page.locator(".message.bot.ephemeral").filter(has=page.locator("table")).last
+    headings = answer.locator("table tr").first.locator("td")
+    expect(headings.nth(2)).to_have_text("Reason")
+    reason = answer.locator("table tr").nth(1).locator("td").nth(2)
+    box = reason.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 700, box
+    assert reason.inner_text().strip()
+    # No horizontal scrolling of the page itself: long lines wrap.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 700
+    page.screenshot(path=SHOTS / "13-narrow-window.png", full_page=True)
+
+    send(page, "/cdn help")
+    helped = page.locator(".message.bot.ephemeral").filter(has_text="Pages and sharing").last
+    expect(helped).to_contain_text("📄 Pages and sharing")  # :page_facing_up:
+    assert ":page_facing_up:" not in helped.inner_text()
+    send(page, "/cdn subscribe")
+    send(page, "/cdn unsubscribe")
+    left = channel_messages(page).filter(has_text="unsubscribed this channel")
+    expect(left).to_contain_text("🔕")  # :no_bell:
+    for shown in (helped, left):
+        assert shown.locator("i").count() == 0

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.display import shorten_path
 from bot.core.query import TaskQuery, decode_query, parse_query
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Status, Task, TaskPage
 from bot.errors import InvalidQuery
@@ -210,7 +211,8 @@ def test_hostile_paths_and_domains_are_literal_everywhere(hostile):
     payload = task_page(page_of(tasks), query, age=0).payload()
     check_message(payload)
     assert_inert(payload)
-    assert table_rows(payload)[1][4]["text"] == path  # raw_text cells are literal already
+    headings, first = [[cell.get("text") for cell in row] for row in table_rows(payload)[:2]]
+    assert first[headings.index("Object path")] == path  # raw_text cells are literal already
     assert escape(hostile) in payload["blocks"][1]["text"]["text"]
 
 
@@ -287,3 +289,46 @@ def test_page_size_limits_agree_in_help_errors_and_the_table():
     fitted, note = fit(TaskQuery(size=MAX_PAGE_SIZE))
     assert fitted.size == MAX_TABLE_TASKS == MAX_PAGE_SIZE - 1 and note
     assert f"{MAX_TABLE_TASKS}" in note
+
+
+def test_failed_only_tables_put_the_reason_before_the_progress():
+    failed = [make_task(n, status="Failed") for n in range(3)]
+    payload = task_page(page_of(failed), TaskQuery(status=Status.FAILED), age=0).payload()
+    check_message(payload)
+    headings, first = table_rows(payload)[:2]
+    assert [cell["text"] for cell in headings] == [
+        "Task ID", "Status", "Reason", "Progress", "Type", "Object path", "Created",
+    ]  # fmt: skip
+    assert [first[i]["text"] for i in (0, 1, 2, 3)] == [
+        "1000",
+        "❌ Failed",
+        "Origin timeout",
+        "40%",
+    ]
+    (table,) = [block for block in payload["blocks"] if block["type"] == "table"]
+    assert table["column_settings"][3] == {"align": "right"}  # the progress keeps its alignment
+    mixed = [make_task(1, status="Failed"), make_task(2)]
+    mixed_rows = table_rows(task_page(page_of(mixed), TaskQuery(), age=0).payload())
+    assert [cell["text"] for cell in mixed_rows[0]][2] == "Progress"
+
+
+@pytest.mark.parametrize(
+    ("path", "width", "shown"),
+    [
+        ("https://www.example.com/short.png", 80, "https://www.example.com/short.png"),
+        ("https://img.example.com/" + "d/" * 60 + "last.png", 48, "https://img.example.com/d/d/d/d/d/d/…/d/last.png"),
+        ("no-scheme/" + "x" * 60, 21, "no-scheme/…xxxxxxxxxx"),
+        ("https://" + "h" * 60 + "/a/b/c/d/e/f/g.png", 30, "https://hhhhhhh…/c/d/e/f/g.png"),
+    ],
+)  # fmt: skip
+def test_shortened_paths_keep_their_host(path, width, shown):
+    assert shorten_path(path, width) == shown
+    assert len(shown) <= width
+
+
+def test_the_table_shortens_a_long_path_after_its_host():
+    path = "https://img.example.com/" + "deep/" * 40 + "last.png"
+    payload = task_page(page_of([make_task(1, path=path)]), TaskQuery(), age=0).payload()
+    cell = table_rows(payload)[1][4]["text"]
+    assert cell.startswith("https://img.example.com/deep/") and cell.endswith("/last.png")
+    assert "…" in cell and len(cell) < len(path)

@@ -13,7 +13,8 @@ const EMOJI = {
   zipper_mouth_face: "🤐", face_with_head_bandage: "🤕", white_check_mark: "✅", label: "🏷️",
   clock3: "🕒", page_facing_up: "📄", hourglass_flowing_sand: "⏳", stopwatch: "⏱️", broom: "🧹",
   no_entry_sign: "🚫", arrows_counterclockwise: "🔄", repeat: "🔁", large_blue_circle: "🔵",
-  heavy_check_mark: "✔️", information_source: "ℹ️", hourglass: "⌛",
+  heavy_check_mark: "✔️", information_source: "ℹ️", hourglass: "⌛", mute: "🔇", sound: "🔉",
+  loud_sound: "🔊", memo: "📝", link: "🔗", eyes: "👀", tada: "🎉", rotating_light: "🚨",
 };
 
 function el(tag, className, text) {
@@ -41,10 +42,11 @@ function formatDate(epochSeconds, format) {
     .replace("{date}", day).replace("{time}", time).replace("{time_secs}", time);
 }
 
-// Inline mrkdwn: `code`, *bold*, _italic_, ~strike~; entities undone at the very end.
+// Inline mrkdwn: `code`, *bold*, _italic_, ~strike~; entities undone at the very end. Like
+// Slack, a marker only counts at a word's edge, so `snake_case` and `:no_bell:` stay as typed.
+const INLINE = /(`[^`\n]+`|:[a-z0-9_+-]+:|(?<![\w:])\*[^*\n]+\*(?![\w:])|(?<![\w:])_[^_\n]+_(?![\w:])|(?<![\w:])~[^~\n]+~(?![\w:]))/;
 function inline(text, parent) {
-  // :emoji_names: first, so their underscores are not read as italics.
-  const parts = text.split(/(`[^`\n]+`|:[a-z0-9_+-]+:|\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~)/);
+  const parts = text.split(INLINE);
   for (const part of parts) {
     if (!part) continue;
     const inner = part.slice(1, -1);
@@ -155,8 +157,16 @@ function table(block) {
 function actions(block, message) {
   const node = el("div", "actions");
   for (const element of block.elements || []) {
-    if (element.type === "button") {
-      const button = el("button", element.style === "primary" ? "primary" : "", element.text.text);
+    if (element.type === "button" && element.url) {
+      // A link button: Slack opens the page in a new tab and still tells the app, which acks.
+      const link = el("a", `button ${element.style || ""}`.trim(), withEmoji(element.text.text));
+      if (/^https?:\/\//.test(element.url)) link.href = element.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.addEventListener("click", () => act(message, block, { action_id: element.action_id, type: "button", value: element.value }));
+      node.append(link);
+    } else if (element.type === "button") {
+      const button = el("button", element.style || "", withEmoji(element.text.text));
       button.addEventListener("click", () => act(message, block, { action_id: element.action_id, type: "button", value: element.value }));
       node.append(button);
     } else if (element.type === "static_select") {

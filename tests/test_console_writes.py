@@ -114,7 +114,7 @@ def test_the_progress_line_counts_unseen_paths_as_pending_and_finished_ones_as_d
 
 def test_failures_name_each_path_and_its_reason():
     text = console.failures([task(Status.COMPLETE, 100, n=1), task(Status.FAILED, n=2)])
-    assert text == "Failed (1):\n  https://a.example.com/2.js  (Origin Timeout; task 2)"
+    assert text == "Failed (1):\n  https://a.example.com/2.js  (Origin timeout; task 2)"
 
 
 # -- against an emulator of the test's own -----------------------------------------------------

@@ -6,7 +6,6 @@ A task's state is a function of its age, so reading it needs only the current ti
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,13 +88,15 @@ class Ledger:
         self.fail_pattern = fail_pattern
         self.quotas = dict(DEFAULT_QUOTAS if quotas is None else quotas)
         self._tasks: list[LedgerTask] = []
-        self._ids = itertools.count(15_300_000_001)
+        self._last_id = 15_300_000_000
         self._used: dict[str, int] = {}
         self._used_on = ""
 
-    def next_id(self) -> str:
-        """A fresh task ID, increasing like the real ones."""
-        return str(next(self._ids))
+    def next_id(self, now: datetime | None = None) -> str:
+        """A fresh task ID, increasing like the real ones; given `now`, past any ID an earlier
+        run of the emulator made before `now`."""
+        self._last_id = max(self._last_id + 1, id_floor(now) if now else 0)
+        return str(self._last_id)
 
     def add(self, task: LedgerTask) -> None:
         """Store a task, keeping creation order."""
@@ -111,7 +112,7 @@ class Ledger:
             if self.fail_pattern is not None and self.fail_pattern.search(path):
                 failure = failure_for(path)
             task = LedgerTask(
-                self.next_id(), path, object_type, now, self.task_seconds, failure=failure
+                self.next_id(now), path, object_type, now, self.task_seconds, failure=failure
             )
             self.add(task)
             created.append(task)
@@ -143,6 +144,13 @@ class Ledger:
         today = now.date().isoformat()
         if today != self._used_on:
             self._used_on, self._used = today, {}
+
+
+def id_floor(now: datetime) -> int:
+    """The lowest task ID made at `now`: the milliseconds since 1970, so a restarted emulator
+    starts past the IDs of earlier runs. A run gets ahead of the clock only by making more than
+    one task a millisecond, at most a day's quotas (about 21,000 tasks: 21 s)."""
+    return int(now.timestamp() * 1000)
 
 
 def failure_for(path: str) -> str:

@@ -107,7 +107,10 @@ def register(app: AsyncApp, *, services: Services) -> None:
         for action_id in action_ids:
             app.action(action_id.value)(listener)
 
-    button(page, ActionId.PREV, ActionId.NEXT, ActionId.REFRESH, replace_original=True)
+    # A slow page is replaced by "Looking up …" first, then by the page.
+    button(
+        page, ActionId.PREV, ActionId.NEXT, ActionId.REFRESH, feedback=True, replace_original=True
+    )
     # The copy is for everyone in the channel; the private page stays as it was.
     button(share, ActionId.SHARE, response_type="in_channel", replace_original=False)
     # Only the person who clicked sees these; the notification stays as it was.

@@ -16,14 +16,23 @@ from bot.errors import TookTooLong, TooManyInFlight
 
 PER_PERSON = 3
 DEADLINE = 10.0  # seconds; Slack's response_url lives for 30 minutes, patience far less
+FEEDBACK_AFTER = 0.3  # seconds without an answer before a "Looking up …" note is shown
 
 
 class Admission:
     """Counts each person's commands in flight and bounds how long each may take."""
 
-    def __init__(self, *, per_person: int = PER_PERSON, deadline: float = DEADLINE) -> None:
+    def __init__(
+        self,
+        *,
+        per_person: int = PER_PERSON,
+        deadline: float = DEADLINE,
+        feedback_after: float | None = FEEDBACK_AFTER,
+    ) -> None:
         self.per_person = per_person
         self.deadline = deadline
+        # None: never a "Looking up …" note (tests that count replies)
+        self.feedback_after = feedback_after
         self._running: Counter[str] = Counter()
 
     def running(self, user: str) -> int:

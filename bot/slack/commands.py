@@ -73,4 +73,4 @@ def register(app: AsyncApp, *, services: Services) -> None:
             if blank is None
             else open_form(services, client, blank, trigger_id=trigger, entry=entry)
         )
-        await deliver(respond, work, services=services, entry=entry)
+        await deliver(respond, work, services=services, entry=entry, feedback=True)

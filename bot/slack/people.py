@@ -57,10 +57,13 @@ class Directory:
 
 
 class Timezones:
-    """Each person's timezone for reading `today` or `09:00`; UTC when Slack will not say."""
+    """Each person's timezone for reading `today` or `09:00`; UTC when Slack will not say.
+    Kept five minutes, so someone who travels or changes the setting is read right soon."""
 
-    def __init__(self, *, ttl: float = 3600, maxsize: int = 5000) -> None:
-        self._known: TTLCache[str, tzinfo] = TTLCache(maxsize=maxsize, ttl=ttl)
+    def __init__(
+        self, *, ttl: float = 300, maxsize: int = 5000, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._known: TTLCache[str, tzinfo] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
 
     async def of(self, client: AsyncWebClient, user_id: str) -> tzinfo:
         """The timezone of `user_id`."""

@@ -122,6 +122,16 @@ def slack_date(moment: datetime, *, fallback_format: str = "%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{moment:{fallback_format}}>"
 
 
+def slack_time(moment: datetime) -> str:
+    """A mrkdwn clock time to the second (`20:16:52`), in each reader's own timezone."""
+    return f"<!date^{int(moment.timestamp())}^{{time_secs}}|{moment:%H:%M:%S} UTC>"
+
+
+def looking_up() -> Reply:
+    """The private note that stands in for an answer still on its way."""
+    return said(":hourglass_flowing_sand: Looking up …")
+
+
 # -- the task page ---------------------------------------------------------------------------
 
 
@@ -275,19 +285,20 @@ def task_page(
     covered: tuple[ObjectType, ...] = (),
     shared_by: str | None = None,
     note: str | None = None,
+    fetched: datetime | None = None,
 ) -> Reply:
     """The answer to a task query: header, filters, counts, table, paging context, buttons.
 
     `covered` lists the task types a fanned-out query looked at; `shared_by` marks a copy
     posted to the channel (it gets no buttons: a click there would change it for everyone);
-    `note` is a remark for the context line (see `fit`).
+    `note` is a remark for the context line (see `fit`); `fetched` is when the page was read.
     """
     title = _title(query)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=title, emoji=True)),
         SectionBlock(text=MarkdownTextObject(text=_filters(query, covered)[:SECTION_LIMIT])),
     ]
-    position = _position(page, query)
+    position = _position(page, query, shared=bool(shared_by))
     if page.tasks:
         table, shown = task_table(page.tasks)
         blocks += [SectionBlock(text=MarkdownTextObject(text=_counts(page.tasks))), table]
@@ -306,7 +317,13 @@ def task_page(
             )
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_nothing_found(query, page))))
-    context = [position, freshness(age)]
+    context = [position]
+    if shared_by and fetched:
+        context.append(f"as of {slack_time(fetched)}")  # a copy that stays, unlike "live"
+    else:
+        context.append(freshness(age))
+        if fetched:
+            context.append(f"updated {slack_time(fetched)}")
     if note:
         context.append(escape(note))
     if shared_by:
@@ -321,13 +338,17 @@ def task_page(
     return Reply(text=escape(summary)[:TEXT_LIMIT], blocks=tuple(blocks))
 
 
-def _position(page: TaskPage, query: TaskQuery) -> str:
-    """`Page 2 of 4 · 7 tasks`; a page past the end is not called "Page 99 of 21"."""
+def _position(page: TaskPage, query: TaskQuery, *, shared: bool = False) -> str:
+    """`Page 2 of 4 · 7 tasks`; a page past the end is not called "Page 99 of 21", and a
+    shared copy (no buttons) names its rows, `11 to 20 of 37 tasks`, not pages it cannot reach."""
     total = counted(page.total_count, "task")
     if not page.total_count:
         return "No tasks"
     if query.page > page.page_count:
         return f"Past the end: {counted(page.page_count, 'page')} · {total}"
+    if shared and page.page_count > 1:
+        first = (page.page_number - 1) * page.page_size + 1
+        return f"{first:,} to {first + len(page.tasks) - 1:,} of {total}"
     return f"Page {page.page_number} of {page.page_count} · {total}"
 
 
@@ -390,24 +411,68 @@ def apology(error_id: str) -> Reply:
     )
 
 
+# What a button is called where people click it, for the audit view.
+BUTTON_LABELS = {
+    ActionId.PREV: "◀ Prev",
+    ActionId.NEXT: "Next ▶",
+    ActionId.REFRESH: "Refresh",
+    ActionId.SHARE: "Share to channel",
+    ActionId.SHOW_FAILED: "Show failed tasks",
+    ActionId.MUTE: "Mute",
+    ActionId.UNMUTE: "Unmute",
+    ActionId.OPEN_CONSOLE: "Open the CDN console",
+    ActionId.CONFIRM_WRITE: "Confirm",
+    ActionId.CANCEL_WRITE: "Cancel",
+    ActionId.RETRY_FAILED: "Retry failed",
+    ActionId.RETRY_TASKS: "Retry",
+}
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
+
+
+def _rich_cell(part: Any) -> RichTextBlock:
+    return RichTextBlock(elements=[RichTextSectionElement(elements=[part])])
+
+
+def _audit_cells(entry: AuditEntry) -> list[Any]:
+    """One row: when (in the reader's zone), who and where as mentions, what was done."""
+    when = _rich_cell(
+        RichTextElementParts.Date(
+            timestamp=int(entry.at.timestamp()),
+            format="{date_short_pretty} {time_secs}",
+            fallback=f"{entry.at:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    )
+    who: Any = (
+        _rich_cell(RichTextElementParts.User(user_id=entry.user))
+        if _USER_ID.fullmatch(entry.user)
+        else RawTextObject(text=entry.user or " ")
+    )
+    where: Any = (
+        _rich_cell(RichTextElementParts.Channel(channel_id=entry.channel))
+        if _CHANNEL_ID.fullmatch(entry.channel)
+        else RawTextObject(text=entry.channel or " ")
+    )
+    # Raw cells are shown literally: the command text as typed, not as Slack escaped it.
+    what = entry.detail.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if entry.kind == "action" and what in BUTTON_LABELS:
+        what = BUTTON_LABELS[ActionId(what)]
+    texts = (
+        entry.kind,
+        shorten_middle(what, 60),
+        shorten_middle(entry.outcome, 40),
+        "" if entry.results is None else str(entry.results),
+        f"{entry.latency_ms:.0f}",
+    )
+    return [when, who, where, *(RawTextObject(text=text or " ") for text in texts)]
+
+
 def audit_trail(entries: list[AuditEntry]) -> Reply:
-    """`/cdn audit`: the newest entries, as literal table cells."""
+    """`/cdn audit`: the newest entries; people, channels and times as Slack shows them."""
     if not entries:
         return said("The audit trail is empty.")
-    headings = ("When (UTC)", "User", "Channel", "Kind", "What", "Outcome", "Results", "ms")
+    headings = ("When", "User", "Channel", "Kind", "What", "Outcome", "Results", "ms")
     rows: list[list[Any]] = [[RawTextObject(text=h) for h in headings]]
-    for entry in entries[:MAX_TABLE_TASKS]:
-        cells = (
-            f"{entry.at:%Y-%m-%d %H:%M:%S}",
-            entry.user,
-            entry.channel,
-            entry.kind,
-            shorten_middle(entry.detail, 60),
-            shorten_middle(entry.outcome, 40),
-            "" if entry.results is None else str(entry.results),
-            f"{entry.latency_ms:.0f}",
-        )
-        rows.append([RawTextObject(text=cell or " ") for cell in cells])
+    rows += [_audit_cells(entry) for entry in entries[:MAX_TABLE_TASKS]]
     title = f"Audit trail: the newest {len(rows) - 1} entries"
     return Reply(
         text=title,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -100,10 +101,13 @@ async def task_reply(
         covered=answer.covered,
         shared_by=shared_by,
         note=note,
+        fetched=services.clock() - timedelta(seconds=answer.age),
     )
 
 
-async def report_error(error: Exception, respond: AsyncRespond | None = None) -> None:
+async def report_error(
+    error: Exception, respond: AsyncRespond | None = None, *, replace: bool = False
+) -> None:
     """The one error handler: words for known errors, an apology with a logged id otherwise."""
     if isinstance(error, BotError):
         level = logging.INFO if isinstance(error, UserInputError) else logging.WARNING
@@ -114,7 +118,40 @@ async def report_error(error: Exception, respond: AsyncRespond | None = None) ->
         log.error("unexpected error %s", error_id, exc_info=error)
         reply = render.apology(error_id)
     if respond is not None:
-        await send(respond, reply, response_type="ephemeral", replace_original=False)
+        await send(respond, reply, response_type="ephemeral", replace_original=replace)
+
+
+class _Placeholder:
+    """The "Looking up …" note, sent once when the answer is not ready after a moment
+    (response_url takes five messages: one note, then the answer that replaces it)."""
+
+    def __init__(self, respond: AsyncRespond, options: dict[str, Any]) -> None:
+        self._respond = respond
+        self._options = options
+        self._sending = False
+        self._task: asyncio.Task[bool] | None = None
+
+    def start(self, delay: float) -> None:
+        self._task = asyncio.create_task(self._after(delay))
+
+    async def _after(self, delay: float) -> bool:
+        await asyncio.sleep(delay)
+        self._sending = True
+        return await send(self._respond, render.looking_up(), **self._options)
+
+    async def shown(self) -> bool:
+        """Whether the note reached Slack; one still on its way is waited for, one not yet
+        due is called off."""
+        if self._task is None:
+            return False
+        if not self._sending:
+            self._task.cancel()
+            return False
+        return await self._task
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 async def deliver(
@@ -124,12 +161,14 @@ async def deliver(
     services: Services | None = None,
     entry: AuditEntry | None = None,
     bounded: bool = True,
+    feedback: bool = False,
     **options: Any,
 ) -> None:
     """Send what `work` produces after ack(); its failure goes to `report_error`; then the
     audit `entry` (if any) is written with the outcome and latency. With `services`, the work
     runs within the person's share (a few at a time, each with a deadline unless not
-    `bounded`).
+    `bounded`). With `feedback`, an answer not ready within `admission.feedback_after` is
+    preceded by a private "Looking up …" note, which the answer (or the error) replaces.
 
     Failures must not reach Bolt from here: when a listener raises within ~10 ms of ack(),
     Bolt's asyncio runner clears the ack again and answers Slack 404 after three seconds.
@@ -137,6 +176,9 @@ async def deliver(
     started = time.perf_counter()
     reply: render.Reply | None = None
     failure: Exception | None = None
+    placeholder = _Placeholder(respond, options)
+    if feedback and services is not None and services.admission.feedback_after is not None:
+        placeholder.start(services.admission.feedback_after)
     try:
         if services is None:
             reply = await work
@@ -148,9 +190,13 @@ async def deliver(
         failure = error
         if entry is not None:
             entry.outcome = _outcome(error)
+    except BaseException:
+        placeholder.cancel()  # cancelled: no note for an answer that will never come
+        raise
     finally:
         if inspect.iscoroutine(work):
             work.close()  # refused before it started: nothing ran, nothing to warn about
+    shown = await placeholder.shown()
     # Recorded before the reply leaves, so the trail never lags behind what people saw.
     if entry is not None and services is not None:
         entry.latency_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -158,8 +204,10 @@ async def deliver(
             await services.record(entry)
         except Exception:  # the trail must never cost the person their answer
             log.exception("could not record the audit entry")
+    if shown:
+        options["replace_original"] = True
     if failure is not None:
-        await report_error(failure, respond)
+        await report_error(failure, respond, replace=shown)
     elif reply is not None:
         await send(respond, reply, **options)
 

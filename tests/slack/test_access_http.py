@@ -95,7 +95,8 @@ async def test_the_audit_trail_records_every_interaction(running_bot, caplog):
     assert first["request_ids"] and first["query"].startswith("q1;") and first["latency_ms"] >= 0
     rows = table_of(trail)  # newest first, headings left out
     assert [row[5]["text"] for row in rows[:4]] == ["denied", "invalid", "ok", "ok"]
-    assert rows[2][4]["text"] == ActionId.REFRESH.value and rows[0][1]["text"] == "U0STRANGER"
+    assert rows[2][4]["text"] == "Refresh"  # the button's label, not its action_id
+    assert rows[0][1]["elements"][0]["elements"][0] == {"type": "user", "user_id": "U0STRANGER"}
 
 
 async def test_only_admins_read_the_audit_trail(running_bot):

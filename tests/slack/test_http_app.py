@@ -8,8 +8,11 @@ import logging
 import time
 from functools import partial
 
+import pytest
+
 from bot.cdn.emulator.faults import ApiFault
 from bot.core.query import decode_query
+from bot.slack.admission import Admission
 from bot.slack.render import ActionId
 from tests.conftest import wait_until
 from tests.slack.fake_slack import button_click, slash_command
@@ -104,6 +107,62 @@ async def test_share_posts_in_channel_and_keeps_the_private_copy(running_bot):
     assert "shared by <@U0ANA1234>" in dumps(shared)
     assert not buttons_of(shared)
     assert [r[0]["text"] for r in table_of(shared)] == [r[0]["text"] for r in table_of(first)]
+
+
+def updated_at(payload):
+    (context,) = [b for b in payload["blocks"] if b["type"] == "context"][-1:]
+    return context["elements"][0]["text"].split("updated <!date^", 1)[1].split("^", 1)[0]
+
+
+async def test_each_refresh_says_when_the_page_was_fetched(running_bot):
+    first = await command(running_bot, "size:3")
+    running_bot.clock.advance(seconds=30)
+    refreshed = await click(running_bot, buttons_of(first)[ActionId.REFRESH])
+    running_bot.clock.advance(seconds=30)
+    again = await click(running_bot, buttons_of(refreshed)[ActionId.REFRESH])
+    assert int(updated_at(again)) - int(updated_at(refreshed)) == 30
+    assert "{time_secs}" in dumps(again)
+    shared = await click(running_bot, buttons_of(again)[ActionId.SHARE])
+    as_of = dumps(shared).split("as of <!date^", 1)[1].split("^", 1)[0]
+    assert 0 <= int(updated_at(again)) - int(as_of) <= 1  # the cached copy's own fetch time
+    assert "live" not in dumps(shared) and "Page 1 of" not in dumps(shared)
+
+
+@pytest.mark.admission(Admission(feedback_after=0.05))
+async def test_a_slow_answer_is_preceded_by_a_placeholder_it_replaces(running_bot):
+    slack = running_bot.slack
+    slack.users_info_gate = asyncio.Event()
+    hook = slack.new_response_url()
+    await running_bot.post(slash_command("failed", response_url=hook))
+    (placeholder,) = await slack.response_to(hook)  # while the answer is still held back
+    assert "Looking up" in placeholder["text"] and placeholder["response_type"] == "ephemeral"
+    slack.users_info_gate.set()
+    placeholder, answer = await slack.response_to(hook, count=2)
+    assert table_of(answer) and answer["replace_original"] is True
+
+
+@pytest.mark.admission(Admission())
+async def test_an_answer_ready_at_once_gets_no_placeholder(running_bot):
+    await command(running_bot, "type:file size:3")  # fills the cache
+    hook = running_bot.slack.new_response_url()
+    await running_bot.post(slash_command("type:file size:3", response_url=hook))
+    (reply,) = await running_bot.slack.response_to(hook)  # the answer came first, and alone
+    assert table_of(reply) and "cached" in dumps(reply)
+    assert "replace_original" not in reply or reply["replace_original"] is False
+
+
+@pytest.mark.admission(Admission(deadline=0.3, feedback_after=0.05))
+async def test_the_deadline_answer_replaces_the_placeholder(running_bot):
+    slack = running_bot.slack
+    gate = slack.users_info_gate = asyncio.Event()
+    hook = slack.new_response_url()
+    try:
+        await running_bot.post(slash_command("failed", response_url=hook))
+        placeholder, late = await slack.response_to(hook, count=2)
+    finally:
+        gate.set()
+    assert "Looking up" in placeholder["text"]
+    assert "within 0.3 seconds" in late["text"] and late["replace_original"] is True
 
 
 async def test_help_for_empty_and_unknown_input(running_bot):

@@ -22,6 +22,18 @@ async def test_timezones_are_looked_up_once_and_fall_back_to_utc(fake_slack):
     assert await zones.of(client, "U0NOBODY1") is UTC
 
 
+async def test_a_changed_timezone_is_read_within_five_minutes(fake_slack):
+    client = AsyncWebClient(token="xoxb-1", base_url=fake_slack.api_url)
+    now = [0.0]
+    zones = Timezones(timer=lambda: now[0])
+    assert await zones.of(client, "U0ANA1234") == ZoneInfo("Asia/Shanghai")
+    fake_slack.timezones["U0ANA1234"] = ("Europe/Berlin", 3600)  # they travelled
+    now[0] = 299
+    assert await zones.of(client, "U0ANA1234") == ZoneInfo("Asia/Shanghai")
+    now[0] = 301
+    assert await zones.of(client, "U0ANA1234") == ZoneInfo("Europe/Berlin")
+
+
 async def test_unreachable_slack_means_utc_for_now():
     client = AsyncWebClient(token="xoxb-1", base_url="http://127.0.0.1:9/api/", timeout=2)
     client.retry_handlers.clear()

@@ -7,15 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.audit import AuditEntry
 from bot.core.display import shorten_path
 from bot.core.query import TaskQuery, decode_query, parse_query
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Status, Task, TaskPage
 from bot.errors import InvalidQuery
 from bot.slack.help import TOPICS, help_reply
 from bot.slack.render import (
+    BUTTON_LABELS,
     MAX_TABLE_TASKS,
     ActionId,
     apology,
+    audit_trail,
     escape,
     fit,
     problem,
@@ -153,6 +156,67 @@ def test_shared_copy_has_no_buttons_and_names_the_sharer():
     assert "shared by <@U0ABC123>" in payload["blocks"][-1]["elements"][0]["text"]
     forged = task_page(page_of([make_task(1)]), TaskQuery(), age=0, shared_by="!channel").payload()
     assert_inert(forged)
+
+
+def test_a_page_says_when_it_was_fetched_and_a_shared_copy_says_as_of():
+    fetched = NOW - timedelta(seconds=12)
+    token = f"<!date^{int(fetched.timestamp())}^{{time_secs}}|11:59:48 UTC>"
+    private = task_page(page_of([make_task(1)]), TaskQuery(), age=12, fetched=fetched).payload()
+    context = private["blocks"][-2]["elements"][0]["text"]
+    assert f"cached 12 s ago · updated {token}" in context
+    live = task_page(page_of([make_task(1)]), TaskQuery(), age=0, fetched=NOW).payload()
+    assert "live · updated <!date^" in live["blocks"][-2]["elements"][0]["text"]
+    shared = task_page(
+        page_of([make_task(1)]), TaskQuery(), age=0, fetched=fetched, shared_by="U0ABC123"
+    ).payload()
+    check_message(shared)
+    assert_inert(shared)
+    context = shared["blocks"][-1]["elements"][0]["text"]
+    assert f"as of {token}" in context and "live" not in context
+
+
+def test_a_shared_copy_names_its_rows_not_pages_it_cannot_reach():
+    tasks = [make_task(n) for n in range(10)]
+    shared = task_page(
+        page_of(tasks, page=2, size=10, total=37), TaskQuery(page=2), age=0, shared_by="U0ABC123"
+    ).payload()
+    text = json.dumps(shared, ensure_ascii=False)
+    assert "11 to 20 of 37 tasks" in text and "Page 2 of 4" not in text
+    private = task_page(page_of(tasks, page=2, size=10, total=37), TaskQuery(page=2), age=0)
+    assert "Page 2 of 4 · 37 tasks" in json.dumps(private.payload(), ensure_ascii=False)
+
+
+def test_the_audit_view_shows_mentions_labels_and_local_times():
+    entries = [
+        AuditEntry(NOW, "U0ANA1234", "C0OPS1234", "action", ActionId.REFRESH.value),
+        AuditEntry(
+            NOW, "U0ANA1234", "C0OPS1234", "command", "url:&lt;https://a.example/x?a=1&amp;b=2&gt;"
+        ),
+        AuditEntry(NOW, "terminal", "", "command", "failed"),
+    ]
+    payload = audit_trail(entries).payload()
+    check_message(payload)
+    refresh, typed, local = table_rows(payload)[1:]
+    assert refresh[0]["elements"][0]["elements"][0] == {
+        "type": "date",
+        "timestamp": int(NOW.timestamp()),
+        "format": "{date_short_pretty} {time_secs}",
+        "fallback": "2026-11-28 12:00:00 UTC",
+    }
+    assert refresh[1]["elements"][0]["elements"][0] == {"type": "user", "user_id": "U0ANA1234"}
+    assert refresh[2]["elements"][0]["elements"][0] == {
+        "type": "channel",
+        "channel_id": "C0OPS1234",
+    }
+    assert refresh[4]["text"] == "Refresh"
+    assert typed[4]["text"] == "url:<https://a.example/x?a=1&b=2>"  # escaped once, by Slack
+    assert [local[1]["text"], local[2]["text"]] == ["terminal", " "]
+    assert "&lt;" not in json.dumps(payload)
+
+
+def test_every_button_has_a_label_for_the_audit_view():
+    fields = {ActionId.WRITE_URLS, ActionId.WRITE_KIND, ActionId.WRITE_FORCE, ActionId.WRITE_AREA}
+    assert set(BUTTON_LABELS) == set(ActionId) - fields
 
 
 @pytest.mark.parametrize("rows", [1, 20, 99])

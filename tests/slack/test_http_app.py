@@ -31,6 +31,14 @@ def table_of(payload):
     return tables[0]["rows"][1:] if tables else []
 
 
+def paths_of(payload):
+    """The Object path column, wherever the table puts it (failed-only tables lead with Reason)."""
+    (table,) = [block for block in payload["blocks"] if block["type"] == "table"]
+    headings = [cell["text"] for cell in table["rows"][0]]
+    column = headings.index("Object path")
+    return [row[column]["text"] for row in table["rows"][1:]]
+
+
 async def command(bot, text):
     hook = bot.slack.new_response_url()
     response = await bot.post(slash_command(text, response_url=hook))

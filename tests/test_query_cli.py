@@ -35,3 +35,9 @@ def test_a_page_too_deep_to_merge_exits_2_with_the_advice(tmp_path):
     assert done.returncode == 2
     assert "too deep" in done.stderr and "type:file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_terminal_says_its_emulator_is_its_own(tmp_path):
+    done = query(tmp_path, "failed size:1")
+    assert done.returncode == 0, done.stderr
+    assert "this command's own" in done.stderr and "not in it" in done.stderr

@@ -189,10 +189,15 @@ async def open_task_source(
         log.warning(
             "*** No Alibaba Cloud credentials configured: using the built-in CDN emulator "
             "at %s (AccessKeyId %s) with %d demo tasks. Set ALIBABA_CLOUD_ACCESS_KEY_ID and "
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET to use your account. ***",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET to use your account.%s ***",
             endpoint,
             config.access_key_id,
             DEMO_TASKS,
+            # The same demo history, but a running bot's emulator has its own later tasks.
+            ""
+            if demo_traffic
+            else " This emulator is this command's own: tasks made in a "
+            "running bot's playground are not in it.",
         )
     client = CdnClient(
         endpoint=endpoint,

@@ -236,13 +236,13 @@ class FakeSlack:
 
 def slash_command(text: str, *, response_url: str, user: str = "U0ANA1234") -> bytes:
     """The form body Slack sends for `/cdn <text>`."""
-    return wire.command_body(_sender(user), text, response_url=response_url, trigger_id=TRIGGER_ID)
+    return wire.command_body(sender(user), text, response_url=response_url, trigger_id=TRIGGER_ID)
 
 
 def button_click(action: dict[str, Any], *, response_url: str, user: str = "U0ANA1234") -> bytes:
     """The form body Slack sends when someone clicks `action` on an ephemeral message."""
     return wire.block_actions_body(
-        _sender(user),
+        sender(user),
         {**action, "block_id": "b1"},
         response_url=response_url,
         trigger_id=TRIGGER_ID,
@@ -250,7 +250,8 @@ def button_click(action: dict[str, Any], *, response_url: str, user: str = "U0AN
     )
 
 
-def _sender(user: str) -> wire.Sender:
+def sender(user: str = "U0ANA1234") -> wire.Sender:
+    """Who the stand-in's requests come from: `user` in #ops (C1) of team T1."""
     return wire.Sender(
         user_id=user,
         user_name="ana",
@@ -268,5 +269,5 @@ def form_submission(
 ) -> bytes:
     """The form body Slack sends when someone submits the modal `view` with `values`."""
     return wire.view_submission_body(
-        _sender(user), view, view_id="V0FORM", values=values, trigger_id=TRIGGER_ID
+        sender(user), view, view_id="V0FORM", values=values, trigger_id=TRIGGER_ID
     )

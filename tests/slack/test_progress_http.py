@@ -15,21 +15,12 @@ from bot.core.tasks import Task
 from bot.slack import alerts, wire
 from bot.slack.render import ActionId
 from tests.slack import world
-from tests.slack.fake_slack import TRIGGER_ID, button_click
+from tests.slack.fake_slack import TRIGGER_ID, button_click, sender
 from tests.slack.limits import assert_inert, check_message
 from tests.slack.test_http_app import buttons_of, paths_of
 from tests.slack.test_writes_http import confirmation, press
 
-ANA = wire.Sender(
-    user_id="U0ANA1234",
-    user_name="ana",
-    team_id="T1",
-    team_domain="example",
-    channel_id="C1",
-    channel_name="ops",
-    app_id="A1",
-    token="legacy",
-)
+ANA = sender()
 FAILING = re.compile("/broken/")
 
 

@@ -66,6 +66,8 @@ def table(answer: Answer, tz: tzinfo) -> str:
         f"{len(page.tasks)} of {page.total_count} tasks · page {page.page_number} of "
         f"{page.page_count} · {freshness(answer.age)}"
     )
+    if answer.plan.query.domain and answer.plan.query.domain.startswith("*."):
+        summary += f" · domains: {', '.join(answer.domains) or 'none of the account matches'}"
     if not page.tasks:
         return f"No tasks match.\n{summary}"
     header = ["TASK ID", "STATUS", "PROGRESS", "TYPE", "CREATED", "OBJECT PATH", "REASON"]

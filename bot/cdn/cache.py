@@ -132,6 +132,14 @@ class CachedReads:
             fresh=fresh,
         )
 
+    async def describe_user_domains(self, suffix: str, *, caller: str = "") -> tuple[str, ...]:
+        """DescribeUserDomains through the cache (domains come and go rarely)."""
+        found = await self._cache.get(
+            ("DescribeUserDomains", suffix),
+            lambda: self._client.describe_user_domains(suffix, caller=caller),
+        )
+        return found.value
+
     async def describe_refresh_quota(self, *, fresh: bool = False) -> Cached[RefreshQuota]:
         """DescribeRefreshQuota through the cache."""
         return await self._cache.get(

@@ -255,6 +255,14 @@ class CdnClient:
         action = "DescribeRefreshQuota"
         return responses.refresh_quota(action, await self._call(action, {}, priority=priority))
 
+    async def describe_user_domains(self, suffix: str, *, caller: str = "") -> tuple[str, ...]:
+        """DescribeUserDomains: the account's domain names ending in `suffix` (one page of
+        500, the most one call lists)."""
+        action = "DescribeUserDomains"
+        params = {"DomainName": suffix, "DomainSearchType": "suf_match", "PageSize": "500"}
+        body = await self._call(action, params, priority=Priority.INTERACTIVE, caller=caller)
+        return responses.domain_names(action, body)
+
     # -- transport ---------------------------------------------------------------------------
 
     async def _call(

@@ -27,6 +27,7 @@ DOCUMENTED_RATES: Mapping[str, float] = {
     "RefreshObjectCaches": 50.0,
     "PushObjectCache": 50.0,
     "DescribeRefreshQuota": 20.0,
+    "DescribeUserDomains": 100.0,
 }
 
 

@@ -107,3 +107,12 @@ def refresh_quota(action: str, body: Mapping[str, Any]) -> RefreshQuota:
         return RefreshQuota(**values)
     except (TypeError, ValueError, ValidationError) as exc:
         raise _malformed(action, body) from exc
+
+
+def domain_names(action: str, body: Mapping[str, Any]) -> tuple[str, ...]:
+    """DescribeUserDomains' body: the domain names of its page, as listed."""
+    try:
+        rows = body["Domains"]["PageData"]
+        return tuple(str(row["DomainName"]).lower() for row in rows)
+    except (KeyError, TypeError) as exc:
+        raise _malformed(action, body) from exc

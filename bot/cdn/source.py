@@ -32,14 +32,17 @@ from bot.core.plan import (
     DEFAULT_FAN_OUT,
     Answer,
     IdLookup,
+    across_domains,
     check_budget,
     follow_up,
+    merge_domains,
     merge_pages,
     plan_calls,
 )
 from bot.core.query import TaskQuery
 from bot.core.tasks import MAX_PAGE_SIZE, ObjectType, Status, Task, TaskListRequest, TaskPage
 from bot.core.watch import WATCHED_TYPES
+from bot.errors import QueryTooCostly
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,8 @@ class TaskSource:
     ) -> Answer:
         """The page `query` asks for (a TaskFinder); `fresh` skips cached answers (the Refresh
         button); `caller` is the person waiting, who takes turns with others for the API's rate."""
+        if query.domain is not None and query.domain.startswith("*."):
+            return await self._across(query, fresh=fresh, caller=caller, priority=priority)
         plan = plan_calls(query, now=self.clock(), fan_out=self.fan_out)
         check_budget(plan, budget=self.budget)
         reads = self.reads
@@ -89,6 +94,22 @@ class TaskSource:
         answers = first + await _all(run(call) for call in grown.calls[len(plan.calls) :])
         page = merge_pages(grown, [answer.value for answer in answers])
         return Answer(page, grown, max((answer.age for answer in answers), default=0.0))
+
+    async def _across(
+        self, query: TaskQuery, *, fresh: bool, caller: str, priority: Priority
+    ) -> Answer:
+        """`domain:*.x`: the account's domains under x, each queried, the pages merged."""
+        assert query.domain is not None
+        listed = await self.reads.describe_user_domains(query.domain[2:], caller=caller)
+        parts = across_domains(query, listed)
+        now = self.clock()
+        calls = sum(len(plan_calls(part, now=now, fan_out=self.fan_out).calls) for part in parts)
+        if calls > self.budget:
+            raise QueryTooCostly(calls=calls, budget=self.budget)
+        answers = await asyncio.gather(
+            *(self.find(part, fresh=fresh, caller=caller, priority=priority) for part in parts)
+        )
+        return merge_domains(query, answers)
 
     async def failed(
         self, start: datetime, end: datetime, *, types: Sequence[ObjectType] = WATCHED_TYPES

@@ -31,7 +31,7 @@ from bot.core.tasks import (
     newest_first,
 )
 from bot.core.timeframe import oldest_start
-from bot.errors import QueryTooCostly, QueryTooDeep
+from bot.errors import InvalidQuery, QueryTooCostly, QueryTooDeep
 
 DEFAULT_FAN_OUT = (ObjectType.FILE, ObjectType.DIRECTORY, ObjectType.PRELOAD)
 # How deep a merged list is read (rows per stream: ten calls each) before `type:` is needed.
@@ -75,6 +75,7 @@ class Answer:
     page: TaskPage
     plan: Plan
     age: float
+    domains: tuple[str, ...] = ()  # what a `domain:*.x` query covered
 
     @property
     def live(self) -> bool:
@@ -208,4 +209,60 @@ def merge_pages(plan: Plan, responses: Sequence[TaskPage]) -> TaskPage:
     first = (query.page - 1) * query.size
     return TaskPage(
         tuple(ordered[first : first + query.size]), query.page, query.size, total, request_ids
+    )
+
+
+# Domains one `domain:*.example.com` query may cover: each is a merge of its own.
+WILDCARD_DOMAINS = 10
+
+
+def across_domains(query: TaskQuery, domains: Sequence[str]) -> tuple[TaskQuery, ...]:
+    """The one-domain queries answering `query`'s `domain:*.x` over the account's `domains`
+    (those it covers, within the channel's scope): each read to the page's depth, one call a
+    stream, so the pages can be merged exactly."""
+    pattern = query.domain or ""
+    covered = [
+        d
+        for d in dict.fromkeys(domains)
+        if domain_matches(pattern, d)
+        and (not query.within or any(domain_matches(p, d) for p in query.within))
+    ]
+    depth = query.page * query.size
+    if depth > MAX_PAGE_SIZE:
+        deepest = max(1, MAX_PAGE_SIZE // query.size)
+        raise InvalidQuery(
+            "domain",
+            pattern,
+            f"across several domains I read the newest {MAX_PAGE_SIZE} tasks (page {deepest} "
+            f"at `size:{query.size}`); name one domain to page deeper",
+        )
+    if len(covered) > WILDCARD_DOMAINS:
+        listed = ", ".join(f"`{d}`" for d in covered[:3])
+        raise InvalidQuery(
+            "domain",
+            pattern,
+            f"that covers {len(covered)} domains, more than {WILDCARD_DOMAINS}: name one, "
+            f"like {listed}",
+        )
+    return tuple(query.model_copy(update={"domain": d, "page": 1, "size": depth}) for d in covered)
+
+
+def merge_domains(query: TaskQuery, parts: Sequence[Answer]) -> Answer:
+    """One page of `query` from its one-domain answers (`across_domains`' queries)."""
+    ordered = _newest_first([task for part in parts for task in part.page.tasks])
+    first = (query.page - 1) * query.size
+    page = TaskPage(
+        tuple(ordered[first : first + query.size]),
+        query.page,
+        query.size,
+        sum(part.page.total_count for part in parts),
+        tuple(rid for part in parts for rid in part.page.request_ids),
+    )
+    calls = tuple(call for part in parts for call in part.plan.calls)
+    domains = tuple(part.plan.query.domain or "" for part in parts)
+    return Answer(
+        page,
+        Plan(query, Strategy.MERGE, calls),
+        max((part.age for part in parts), default=0.0),
+        domains=domains,
     )

@@ -328,7 +328,8 @@ def _build(fields: _Fields, *, now: datetime, tz: tzinfo) -> TaskQuery:
         task_ids=tuple(fields.task_ids),
         object_path=_optional(raw, "url", filters.url),
         object_type=_optional(raw, "type", filters.object_type),
-        domain=_optional(raw, "domain", filters.domain_name),
+        # `*.example.com` too: the task source expands it over the account's domains.
+        domain=_optional(raw, "domain", lambda value: filters.domain_name(value, wildcard=True)),
         status=_optional(raw, "status", filters.status),
         since=since,
         until=until,

@@ -38,6 +38,8 @@ TOPICS: dict[str, tuple[str, str]] = {
         "*type:* `file` `directory` (`dir`) `preload` (`prefetch`) `regex` `ignoreparams` "
         "`block` `unblock`\n"
         "*status:* `complete` (`done`) `refreshing` (`running`) `failed` `pending`\n"
+        "*domain:* one domain, or `*.example.com` for the account's domains under it "
+        "(up to 10, newest 100 tasks; the answer names them)\n"
         "Bare words work too: a task ID, a URL, a domain, a status or a type word.",
     ),
     "time": (

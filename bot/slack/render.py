@@ -153,7 +153,9 @@ def _title(query: TaskQuery) -> str:
     return shorten_middle(title, HEADER_LIMIT)
 
 
-def _filters(query: TaskQuery, covered: tuple[ObjectType, ...]) -> str:
+def _filters(
+    query: TaskQuery, covered: tuple[ObjectType, ...], domains: tuple[str, ...] = ()
+) -> str:
     parts = []
     if query.task_ids:
         shown_ids = ", ".join(query.task_ids[:10]) + (" …" if len(query.task_ids) > 10 else "")
@@ -174,6 +176,10 @@ def _filters(query: TaskQuery, covered: tuple[ObjectType, ...]) -> str:
     described = " · ".join(parts) if parts else f"all tasks of the last {HISTORY_DAYS} days"
     if covered:
         described += f" _(types {', '.join(kind.value for kind in covered)})_"
+    if query.domain and query.domain.startswith("*."):
+        # Say which of the account's domains a wildcard covered (or that none matched).
+        listed = ", ".join(escape(domain) for domain in domains) or "no domain of the account"
+        described += f" _(domains {listed})_"
     return f"*Filters:* {described}"
 
 
@@ -283,6 +289,7 @@ def task_page(
     *,
     age: float,
     covered: tuple[ObjectType, ...] = (),
+    domains: tuple[str, ...] = (),
     shared_by: str | None = None,
     note: str | None = None,
     fetched: datetime | None = None,
@@ -296,7 +303,9 @@ def task_page(
     title = _title(query)
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=title, emoji=True)),
-        SectionBlock(text=MarkdownTextObject(text=_filters(query, covered)[:SECTION_LIMIT])),
+        SectionBlock(
+            text=MarkdownTextObject(text=_filters(query, covered, domains)[:SECTION_LIMIT])
+        ),
     ]
     position = _position(page, query, shared=bool(shared_by))
     if page.tasks:

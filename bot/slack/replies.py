@@ -99,6 +99,7 @@ async def task_reply(
         query,
         age=answer.age,
         covered=answer.covered,
+        domains=answer.domains,
         shared_by=shared_by,
         note=note,
         fetched=services.clock() - timedelta(seconds=answer.age),

@@ -290,3 +290,11 @@ async def test_times_beyond_the_calendar_are_a_clear_error(running_bot, caplog):
             reply = await command(running_bot, text)
         assert "too far off" in reply["text"] and "Sorry" not in reply["text"]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_a_wildcard_domain_names_the_domains_it_covered(running_bot):
+    reply = await command(running_bot, "domain:*.example.com failed size:5")
+    said = dumps(reply)
+    assert "_(domains " in said and "www.example.com" in said
+    assert table_of(reply)
+    assert all(".example.com/" in path for path in paths_of(reply))

@@ -204,6 +204,38 @@ def push_object_cache(ledger: Ledger, params: Params, now: datetime) -> Body:
     return {"PushTaskId": _submit(ledger, paths, "preload", now, code="QuotaExceeded.Preload")}
 
 
+DOMAIN_SEARCHES: dict[str, Callable[[str, str], bool]] = {
+    "full_match": lambda name, wanted: name == wanted,
+    "suf_match": lambda name, wanted: name.endswith(wanted),
+    "pre_match": lambda name, wanted: name.startswith(wanted),
+    "fuzzy_match": lambda name, wanted: wanted in name,
+}
+
+
+def describe_user_domains(ledger: Ledger, params: Params, now: datetime) -> Body:
+    """DescribeUserDomains: the account's domains (here: every host its tasks name), searched
+    by DomainName (full match unless DomainSearchType says otherwise), paged."""
+    size = _int_in(params, "PageSize", 20, 1, 500)
+    number = _int_in(params, "PageNumber", 1, 1, MAX_PAGE_NUMBER)
+    wanted = (params.get("DomainName") or "").lower()
+    search = DOMAIN_SEARCHES.get(params.get("DomainSearchType") or "full_match")
+    if search is None:
+        raise ApiFault(400, "InvalidDomainSearchType", "The specified DomainSearchType is invalid.")
+    domains = sorted({host_of(task.object_path) for task in ledger.visible(now)})
+    found = [d for d in domains if not wanted or search(d, wanted)]
+    page = found[(number - 1) * size : number * size]
+    return {
+        "Domains": {
+            "PageData": [
+                {"DomainName": d, "DomainStatus": "online", "CdnType": "web"} for d in page
+            ]
+        },
+        "TotalCount": len(found),
+        "PageNumber": number,
+        "PageSize": size,
+    }
+
+
 def describe_refresh_quota(ledger: Ledger, params: Params, now: datetime) -> Body:
     """DescribeRefreshQuota: every number as a string, as the real API sends them."""
     del params
@@ -220,4 +252,5 @@ ACTIONS: dict[str, Callable[[Ledger, Params, datetime], Body]] = {
     "RefreshObjectCaches": refresh_object_caches,
     "PushObjectCache": push_object_cache,
     "DescribeRefreshQuota": describe_refresh_quota,
+    "DescribeUserDomains": describe_user_domains,
 }

@@ -18,7 +18,7 @@ from bot.cdn.source import Clock, open_task_source
 from bot.cdn.writes import Writer
 from bot.config import Settings
 from bot.core.audit import AuditEntry, audit_line, note_submitted, submission_summary
-from bot.core.display import REASON_LABELS, freshness, progress_text, shorten_middle
+from bot.core.display import REASON_LABELS, freshness, progress_text, shorten_middle, shorten_path
 from bot.core.filters import FALLBACK_COMMANDS, SUBCOMMANDS, closest_commands
 from bot.core.plan import Answer
 from bot.core.progress import CAPS
@@ -54,7 +54,7 @@ def _row(task: Task, tz: tzinfo) -> list[str]:
         progress_text(task.progress),
         str(task.object_type),
         shown(task.created, tz),
-        shorten_middle(task.object_path, PATH_WIDTH),
+        shorten_path(task.object_path, PATH_WIDTH),
         reason,
     ]
 

@@ -44,3 +44,11 @@ def test_failure_reasons_are_worded_as_slack_words_them(reason):
         description=reason.value,
     )
     assert f"({REASON_LABELS[reason]}; task 704225667)" in console.failures([task])
+
+
+def test_the_terminal_keeps_a_long_paths_host():
+    long = "https://img.example.com/" + "deep/" * 40 + "x.png"
+    task = Task("1", long, "file", "Complete", 100, datetime(2026, 11, 28, tzinfo=UTC))
+    row = console._row(task, UTC)
+    (path,) = [cell for cell in row if "…" in cell]
+    assert path.startswith("https://img.example.com/") and path.endswith("x.png")

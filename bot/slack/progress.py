@@ -23,7 +23,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.progress import Cadence, Tally, Tracked, Window, follow, tally
+from bot.core.progress import TERMINAL, Cadence, Tally, Tracked, Window, follow, tally
 from bot.core.tasks import HISTORY_DAYS, Task
 from bot.errors import BotError
 from bot.slack import progress_message
@@ -77,6 +77,8 @@ class Tracker:
         self._due: dict[str, datetime] = {}
         # Final states waiting for room to be shown: their tasks need no reading again.
         self._waiting: dict[str, Tally] = {}
+        # Tasks that reached their end, by submission: read once, never again.
+        self._ended: dict[str, dict[str, Task]] = {}
         self._resumed = False
         self._busy = asyncio.Lock()
 
@@ -162,7 +164,14 @@ class Tracker:
             looking = [t for t in due if t.id not in self._waiting]
             for tracked in waiting:
                 changed += await self._advance(tracked, self._waiting[tracked.id], now)
-            wanted = list(dict.fromkeys(task_id for t in looking for task_id in t.task_ids))
+            wanted = list(
+                dict.fromkeys(
+                    task_id
+                    for t in looking
+                    for task_id in t.task_ids
+                    if task_id not in self._ended.get(t.id, {})
+                )
+            )
             try:
                 found = await self._lookup.tasks(wanted) if wanted else []
             except BotError as error:
@@ -171,7 +180,13 @@ class Tracker:
                     self._due[tracked.id] = tracked.next_look(now, self._cadence)
                 return changed
             for tracked in looking:
-                changed += await self._advance(tracked, tally(tracked.task_ids, found), now)
+                ended = self._ended.setdefault(tracked.id, {})
+                mine = set(tracked.task_ids)
+                ended.update(
+                    {t.task_id: t for t in found if t.status in TERMINAL and t.task_id in mine}
+                )
+                counted = tally(tracked.task_ids, [*found, *ended.values()])
+                changed += await self._advance(tracked, counted, now)
             await self._store.forget_tracked_before(now - timedelta(days=HISTORY_DAYS))
             return changed
 
@@ -210,6 +225,7 @@ class Tracker:
         self._followed.pop(tracked.id, None)
         self._due.pop(tracked.id, None)
         self._waiting.pop(tracked.id, None)
+        self._ended.pop(tracked.id, None)
 
     async def _update(self, channel: str, ts: str, reply: Reply) -> None:
         try:

@@ -253,3 +253,19 @@ async def test_a_restart_resumes_following(emulator, clock, fake_slack, tmp_path
         await follow(bot, steps=10)
     final = updates(bot)[-1]
     assert final["ts"] == post["_ts"] and "✅ 1 complete — 100%" in text_of(final)
+
+
+async def test_tasks_that_ended_are_not_read_again(running_bot):
+    bot = running_bot
+    await submitted(bot, "refresh https://www.example.com/fast.js https://www.example.com/slow.js")
+    ledger = bot.emulator.ledger
+    # Make one task take far longer than the other (tasks of one call share a duration).
+    tasks = ledger._tasks
+    (index,) = [n for n, t in enumerate(tasks) if t.object_path.endswith("/slow.js")]
+    tasks[index] = replace(tasks[index], duration=100_000)
+    for _ in range(12):
+        bot.clock.advance(seconds=10)
+        await bot.tracker.cycle()
+    asked = [call.params["TaskId"] for call in bot.emulator.calls_of("DescribeRefreshTaskById")]
+    assert "," in asked[0]  # both at first
+    assert "," not in asked[-1] and asked[-1] == tasks[index].task_id  # then only the slow one

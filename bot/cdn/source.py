@@ -106,9 +106,16 @@ class TaskSource:
         calls = sum(len(plan_calls(part, now=now, fan_out=self.fan_out).calls) for part in parts)
         if calls > self.budget:
             raise QueryTooCostly(calls=calls, budget=self.budget)
-        answers = await asyncio.gather(
-            *(self.find(part, fresh=fresh, caller=caller, priority=priority) for part in parts)
-        )
+        running = [
+            asyncio.ensure_future(self.find(part, fresh=fresh, caller=caller, priority=priority))
+            for part in parts
+        ]
+        try:
+            answers = await asyncio.gather(*running)
+        except BaseException:  # one domain failed: the others' calls stop too
+            for task in running:
+                task.cancel()
+            raise
         return merge_domains(query, answers)
 
     async def failed(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -19,6 +19,7 @@ from bot import wording
 from bot.core.audit import AuditEntry, note_submitted, submission_summary
 from bot.core.query import Write
 from bot.core.submission import (
+    CONFIRMATION_LIFETIME,
     Confirmation,
     Submission,
     Submitted,
@@ -98,7 +99,12 @@ async def confirmation_reply(
     refusal = shortfall(submission, left)
     if refusal is not None:
         raise refusal
-    confirmation = Confirmation(_new_id(user), submission, user, channel, services.clock())
+    now = services.clock()
+    confirmation = Confirmation(_new_id(user), submission, user, channel, now)
+    # Unclicked and cancelled ones go a day after they expired (a late click hears "gone").
+    await services.store.forget_confirmations_before(
+        now - CONFIRMATION_LIFETIME - timedelta(days=1)
+    )
     await services.store.save_confirmation(confirmation)
     return write_render.confirmation(confirmation, left=left)
 
@@ -147,6 +153,12 @@ async def confirm(
     # From here the confirmation is spent: every answer replaces it, so no button is left.
     # Judged for the channel it was asked in (where the progress goes), whatever the click says.
     asked_in = made.channel
+    if asked_in != channel:  # e.g. clicked in the DM a form's confirmation went to
+        try:
+            await services.allow(Write, user=user, channel=asked_in)
+        except BaseException:
+            await services.store.release_confirmation(made.id, user=user)
+            raise
     refusal: BotError | None = services.policy.submission_refusal(asked_in, submission.domains)
     if refusal is None:
         try:

@@ -127,6 +127,14 @@ async def test_an_expired_or_unknown_confirmation_says_so(running_bot):
     assert writes_of(bot.emulator) == []
 
 
+async def test_confirmations_long_past_clicking_are_forgotten(running_bot):
+    bot = running_bot
+    _, old = await confirmation(bot, "refresh https://www.example.com/old.js")
+    bot.clock.advance(days=2)
+    await confirmation(bot, "refresh https://www.example.com/new.js")  # tidies up as it saves
+    assert "unknown" in (await press(bot, old))["text"]  # gone from the store, not just expired
+
+
 async def test_only_the_person_who_asked_can_confirm(running_bot):
     bot = running_bot
     _, button = await confirmation(bot, "refresh https://www.example.com/mine.js")

@@ -159,6 +159,13 @@ def follow(
     return Tracked(id, user, channel, submission, tuple(task_ids), refused, at, cap)
 
 
+def shown_failed(tracked: Tracked) -> tuple[str, ...]:
+    """The failed task IDs its message last showed (`Tally.shown`'s sixth field), so Retry
+    reads only those, not every task of a large submission."""
+    fields = tracked.shown.split(" ")
+    return tuple(filter(None, fields[5].split(","))) if len(fields) > 5 else ()
+
+
 def retry_of(tracked: Tracked, tasks: Iterable[Task]) -> Submission | None:
     """The submission that resubmits exactly the failed paths among `tasks` (those of
     `tracked`), with the original kind and options; None when nothing failed."""

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.core.audit import AuditEntry, submission_summary
-from bot.core.progress import retries_of, retry_ids, retry_of
+from bot.core.progress import retries_of, retry_ids, retry_of, shown_failed
 from bot.core.query import Write
 from bot.core.submission import Submission
 from bot.errors import InvalidQuery
@@ -31,7 +31,9 @@ async def retry_failed(services: Services, action: dict[str, Any], *, entry: Aud
         raise InvalidQuery(
             "retry", key[:40], "that submission is no longer known; use `/cdn refresh` again"
         )
-    retry = retry_of(tracked, await writer_of(services).tasks(tracked.task_ids))
+    # The failed ones its final message names, else (not final yet) every task.
+    wanted = shown_failed(tracked) or tracked.task_ids
+    retry = retry_of(tracked, await writer_of(services).tasks(wanted))
     if retry is None:
         return said(NOTHING_FAILED)
     return await _confirmation(services, retry, entry=entry)

@@ -130,8 +130,12 @@ async def test_retry_failed_confirms_exactly_the_failed_paths_with_their_kind(ru
     assert shown["response_type"] == "ephemeral" and shown["replace_original"] is False
     assert paths_of(shown) == ["https://www.example.com/broken/"]
 
+    looked_up = len(bot.emulator.calls_of("DescribeRefreshTaskById"))
     again = await press(bot, buttons[ActionId.RETRY_FAILED])
     assert again["replace_original"] is False  # the progress message stays for everyone
+    # Only the failed task is read again, however large the submission was.
+    (read,) = bot.emulator.calls_of("DescribeRefreshTaskById")[looked_up:]
+    assert "," not in read.params["TaskId"]
     confirm = buttons_of(again)[ActionId.CONFIRM_WRITE]
     assert confirm["text"]["text"] == "Refresh 1 directory"
     assert "https://www.example.com/broken/" in text_of(again)

@@ -26,12 +26,6 @@ class Work(Protocol):
     ) -> Awaitable[Reply]: ...
 
 
-def _id_of(body: dict[str, Any], part: str) -> str:
-    """`body[part]["id"]`, or "" when the payload is not shaped as Slack shapes it."""
-    found = body.get(part)
-    return str(found.get("id", "")) if isinstance(found, dict) else ""
-
-
 async def query_of(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> TaskQuery:
     """The button's query, once the clicker may run it here, within the channel's scope."""
     user, channel = entry.user, entry.channel
@@ -95,12 +89,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
             ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
         ) -> None:
             await ack()
-            entry = services.entry(
-                "action",
-                user=_id_of(body, "user"),
-                channel=_id_of(body, "channel"),
-                detail=str(action.get("action_id", "")),
-            )
+            entry = services.click_entry(body, str(action.get("action_id", "")))
             reply = work(services, action, entry=entry)
             await deliver(respond, reply, services=services, entry=entry, **reply_options)
 

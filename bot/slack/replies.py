@@ -65,6 +65,12 @@ class Services:
         """A fresh audit entry for something that starts now."""
         return AuditEntry(self.clock(), user, channel, kind, detail[:500])
 
+    def click_entry(self, body: dict[str, Any], action_id: str) -> AuditEntry:
+        """The audit entry of a button click: who, where, which button."""
+        return self.entry(
+            "action", user=id_of(body, "user"), channel=id_of(body, "channel"), detail=action_id
+        )
+
     async def record(self, entry: AuditEntry) -> None:
         """Write the entry: one JSON log line, and the store's trail (kept by age)."""
         audit_log.info(audit_line(entry))

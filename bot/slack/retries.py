@@ -15,7 +15,7 @@ from bot.core.query import Write
 from bot.core.submission import Submission
 from bot.errors import InvalidQuery
 from bot.slack.render import ActionId, Reply, said
-from bot.slack.replies import Services, deliver, id_of
+from bot.slack.replies import Services, deliver
 from bot.slack.writes import confirmation_reply, writer_of
 
 _TRACKED_ID = re.compile(r"[0-9a-f]{32}")
@@ -67,7 +67,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        entry = _entry(services, body, ActionId.RETRY_FAILED)
+        entry = services.click_entry(body, ActionId.RETRY_FAILED.value)
         work = retry_failed(services, action, entry=entry)
         await deliver(respond, work, services=services, entry=entry, replace_original=False)
 
@@ -76,12 +76,12 @@ def register(app: AsyncApp, *, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        entry = _entry(services, body, ActionId.RETRY_TASKS)
+        entry = services.click_entry(body, ActionId.RETRY_TASKS.value)
         rest: list[Submission] = []
         work = retry_tasks(services, action, entry=entry, rest=rest)
         await deliver(respond, work, services=services, entry=entry, replace_original=False)
         for retry in rest:
-            more = _entry(services, body, ActionId.RETRY_TASKS)
+            more = services.click_entry(body, ActionId.RETRY_TASKS.value)
             await deliver(
                 respond,
                 _confirmation(services, retry, entry=more),
@@ -89,8 +89,3 @@ def register(app: AsyncApp, *, services: Services) -> None:
                 entry=more,
                 replace_original=False,
             )
-
-
-def _entry(services: Services, body: dict[str, Any], action_id: ActionId) -> AuditEntry:
-    user, channel = id_of(body, "user"), id_of(body, "channel")
-    return services.entry("action", user=user, channel=channel, detail=action_id.value)

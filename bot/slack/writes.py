@@ -37,7 +37,7 @@ from bot.errors import (
 )
 from bot.slack import write_render
 from bot.slack.render import ActionId, Reply
-from bot.slack.replies import Services, deliver, id_of
+from bot.slack.replies import Services, deliver
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +205,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        entry = services.entry(
-            "action",
-            user=id_of(body, "user"),
-            channel=id_of(body, "channel"),
-            detail=ActionId.CONFIRM_WRITE.value,
-        )
+        entry = services.click_entry(body, ActionId.CONFIRM_WRITE.value)
         url = body.get("response_url")
         work = confirm(
             services, action, entry=entry, response_url=url if isinstance(url, str) else None
@@ -225,11 +220,6 @@ def register(app: AsyncApp, *, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        entry = services.entry(
-            "action",
-            user=id_of(body, "user"),
-            channel=id_of(body, "channel"),
-            detail=ActionId.CANCEL_WRITE.value,
-        )
+        entry = services.click_entry(body, ActionId.CANCEL_WRITE.value)
         work = cancel(services, action, entry=entry)
         await deliver(respond, work, services=services, entry=entry, replace_original=True)

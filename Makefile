@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run emulator test check format lint types layers unit browser bench clean
+.PHONY: run emulator test check format lint types layers unit browser servers bench clean
 
 # Root installs system packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -37,7 +37,7 @@ types: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP) browser
+unit: $(STAMP) browser servers
 	$(BIN)/pytest
 
 browser:  ## Debian's Chromium (and an emoji font) for the playground's browser tests
@@ -46,6 +46,13 @@ browser:  ## Debian's Chromium (and an emoji font) for the playground's browser 
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium fonts-noto-color-emoji >/dev/null; }
+
+servers:  ## Debian's Redis and PostgreSQL: the tests start throwaway instances of both
+	@{ command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+		echo "Installing Redis and PostgreSQL for the replica tests (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			redis-server postgresql >/dev/null; }
 
 bench: $(STAMP)  ## benchmarks against the emulator (they print numbers; see benchmarks/README.md)
 	$(BIN)/python benchmarks/client.py

@@ -78,7 +78,14 @@ class Settings(BaseSettings):
     playground_host: str = "127.0.0.1"
     # Serving it beyond this machine (a non-loopback PLAYGROUND_HOST) must be asked for.
     playground_public: bool = False
+    # sqlite:///file.db (one host) or postgresql://user@host:port/db (any number of replicas).
     database_url: str = "sqlite:///cdn-task-bot.db"
+    # Unset: the limiter and the read cache live in this process. Set (redis:// or rediss://):
+    # every replica shares them, so together they keep to the account's rates.
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = Field(default="cdnbot", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    # How many replicas share the account: with Redis unreachable, each keeps 1/N of every rate.
+    shared_replicas: int = Field(default=3, ge=1, le=100)
     watch_interval: float = Field(default=60.0, gt=0)
     # How far before its mark each watcher cycle looks again: a task created before the mark
     # may fail after it. Longer than any task takes to fail.

@@ -19,6 +19,8 @@ from bot.cdn.source import TaskSource
 from tests.environment import settings_in
 from tests.slack.fake_slack import FakeSlack
 
+pytest_plugins = ["tests.servers.redis", "tests.servers.postgres"]
+
 KEY_ID = "test-key"
 KEY_SECRET = "test-secret"
 

@@ -6,6 +6,7 @@ PostgreSQL refuses to run as root, so as root the cluster is made and started as
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -45,7 +46,7 @@ def _bindir() -> str:
         return os.path.dirname(found[-1])
     initdb = shutil.which("initdb")
     if initdb is None:
-        pytest.fail("PostgreSQL is not installed: `make test` installs it (Debian's package)")
+        raise RuntimeError("PostgreSQL is not installed: `make test` installs it (Debian's)")
     return os.path.dirname(initdb)
 
 
@@ -61,9 +62,9 @@ def _answers(bindir: str, port: int) -> bool:
     return probe.returncode == 0
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Postgres]:
-    """A fresh cluster on a free port: trust authentication, no fsync, gone after the run."""
+@contextlib.contextmanager
+def running_postgres() -> Iterator[Postgres]:
+    """A fresh cluster on a free port: trust authentication, no fsync, gone afterwards."""
     bindir = _bindir()
     top = tempfile.mkdtemp(prefix="cdnbot-pg-")
     data = os.path.join(top, "data")
@@ -98,6 +99,13 @@ def postgres_server() -> Iterator[Postgres]:
             server.kill()
             server.wait()
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    """One cluster for the whole test run."""
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -22,12 +23,12 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """`redis://127.0.0.1:PORT`: no persistence, gone after the run."""
+@contextlib.contextmanager
+def running_redis() -> Iterator[str]:
+    """`redis://127.0.0.1:PORT`: a new server with no persistence, gone afterwards."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed: `make test` installs it (Debian's package)")
+        raise RuntimeError("redis-server is not installed: `make test` installs it (Debian's)")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="cdnbot-redis-")
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -43,6 +44,13 @@ def redis_server() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """One Redis for the whole test run."""
+    with running_redis() as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import httpx
 
 from bot.cdn import responses, signing
 from bot.cdn.credentials import Credentials
-from bot.cdn.limiter import Priority, RateLimiter
+from bot.cdn.limiter import Limiter, Priority
 from bot.cdn.transport import AiohttpTransport
 from bot.core.tasks import IDS_PER_LOOKUP, CreatedTasks, RefreshQuota, TaskListRequest, TaskPage
 from bot.errors import (
@@ -155,7 +155,7 @@ class CdnClient:
         *,
         endpoint: str,
         credentials: Credentials,
-        limiter: RateLimiter,
+        limiter: Limiter,
         signature_version: signing.SignatureVersion = "v3",
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
@@ -282,8 +282,8 @@ class CdnClient:
             except UpstreamError as error:
                 retry_after = 0.0
                 if isinstance(error, Throttled):
-                    self._limiter.throttled(action)
                     retry_after = error.retry_after or 0.0
+                    await self._limiter.throttled(action, retry_after=error.retry_after)
                 if attempt >= self._retry.max_retries or not _retryable(error, action):
                     raise
                 delay = self._retry.delay(attempt, draw=random.random())

@@ -1,4 +1,4 @@
-"""One rate limit per cloud account, shared by every caller, fair between people.
+"""One rate limit per cloud account, shared by every caller in this process, fair between people.
 
 Each API action has its own bucket. Calls are spaced evenly at the action's rate (no bursts), so
 the API's own per-second window never sees more than the rate. A throttling answer halves the rate;
@@ -9,7 +9,8 @@ served longest ago), so one person's heavy queries cannot hold up another's one-
 when many people wait, the lighter work finishes first instead of everyone finishing late
 together. The background watcher gets every slot nobody is waiting for, and a reserved share
 of the slots while people are waiting, so notifications keep flowing. Only the waiter whose
-turn it is gets woken.
+turn it is gets woken. That ordering (`WaitingLine`) is also the Redis-backed limiter's, in
+front of the schedule it shares with other replicas (bot.cdn.shared.limiter).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from enum import IntEnum
+from typing import Protocol
 
 # Per-account limits from the API documents (DescribeRefreshTasks: the seed's 10/s).
 DOCUMENTED_RATES: Mapping[str, float] = {
@@ -45,17 +47,28 @@ class Priority(IntEnum):
     BACKGROUND = 1
 
 
-class _Bucket:
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.factor = 1.0
-        self.factor_at = 0.0
-        self.next_free = 0.0
+class WaitingLine:
+    """Who waits for one action's next call, and whose turn it is: the person with the fewest
+    calls waiting (of equals, whoever was served longest ago), the background by its share.
+
+    Both limiters order their waiters with it; what a turn is worth (a local slot or one booked
+    in Redis) is theirs to decide.
+    """
+
+    def __init__(self) -> None:
         # One queue per person; the person served last moves to the end (last among equals).
         self.people: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
         self.background: deque[asyncio.Future[None]] = deque()
         self.background_credit = 0.0
-        self.timer: asyncio.TimerHandle | None = None
+
+    def join(self, priority: Priority, caller: str) -> asyncio.Future[None]:
+        """A place in the line, resolved when the holder's turn is granted."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if priority is Priority.BACKGROUND:
+            self.background.append(waiter)
+        else:
+            self.people.setdefault(caller, deque()).append(waiter)
+        return waiter
 
     def _prune(self) -> None:
         """Forget waiters who gave up (a deadline, a cancelled command)."""
@@ -68,8 +81,14 @@ class _Bucket:
                 del self.people[caller]
 
     def waiting(self) -> bool:
+        """Whether anybody still waits."""
         self._prune()
         return bool(self.people or self.background)
+
+    def people_waiting(self) -> bool:
+        """Whether a person (not only the background) still waits."""
+        self._prune()
+        return bool(self.people)
 
     def take(self) -> asyncio.Future[None]:
         """The waiter whose turn it is (call only when `waiting()`)."""
@@ -86,6 +105,34 @@ class _Bucket:
         else:
             del self.people[caller]
         return waiter
+
+    def fail_all(self, error: BaseException) -> None:
+        """Raise `error` in every waiter (their limiter cannot grant turns any more)."""
+        for waiter in [*self.background, *(w for waiting in self.people.values() for w in waiting)]:
+            if not waiter.done():
+                waiter.set_exception(error)
+        self.people.clear()
+        self.background.clear()
+
+
+class Limiter(Protocol):
+    """What the client needs of a rate limiter: a turn per call, and word of throttling."""
+
+    async def acquire(
+        self, action: str, priority: Priority = Priority.INTERACTIVE, *, caller: str = ""
+    ) -> None: ...
+
+    async def throttled(self, action: str, *, retry_after: float | None = None) -> None: ...
+
+
+class _Bucket:
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.factor = 1.0
+        self.factor_at = 0.0
+        self.next_free = 0.0
+        self.line = WaitingLine()
+        self.timer: asyncio.TimerHandle | None = None
 
 
 class RateLimiter:
@@ -131,17 +178,13 @@ class RateLimiter:
         """Wait until `action` may be called once. People (`caller`) take turns; the
         background gets the slots nobody waits for, and a reserved share of the rest."""
         bucket = self._bucket(action)
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if priority is Priority.BACKGROUND:
-            bucket.background.append(waiter)
-        else:
-            bucket.people.setdefault(caller, deque()).append(waiter)
+        waiter = bucket.line.join(priority, caller)
         self._dispatch(bucket)
         await waiter  # a cancelled waiter is skipped when its turn comes
 
     def _dispatch(self, bucket: _Bucket) -> None:
         """Grant every slot that is due, then sleep until the next one (one timer per bucket)."""
-        while bucket.waiting():
+        while bucket.line.waiting():
             now = self._clock()
             delay = bucket.next_free - now
             if delay > 0:
@@ -150,7 +193,7 @@ class RateLimiter:
                         delay, self._on_timer, bucket
                     )
                 return
-            bucket.take().set_result(None)
+            bucket.line.take().set_result(None)
             interval = JITTER_MARGIN / (bucket.rate * self._factor(bucket, now))
             bucket.next_free = max(now, bucket.next_free) + interval
 
@@ -158,7 +201,12 @@ class RateLimiter:
         bucket.timer = None
         self._dispatch(bucket)
 
-    def throttled(self, action: str) -> None:
+    async def throttled(
+        self,
+        action: str,
+        *,
+        retry_after: float | None = None,  # noqa: ARG002 - the caller pauses its own retry
+    ) -> None:
         """The API said we are too fast for `action`: slow down, then recover gradually."""
         bucket = self._bucket(action)
         now = self._clock()

@@ -67,18 +67,18 @@ async def test_cancelled_waiter_leaves_the_queue():
     await asyncio.wait_for(limiter.acquire("A"), timeout=1)
 
 
-def test_throttling_slows_down_then_recovers():
+async def test_throttling_slows_down_then_recovers():
     now = [100.0]
     limiter = RateLimiter(
         rates={"A": 10}, slowdown=0.5, floor=0.1, recovery_per_second=0.1, clock=lambda: now[0]
     )
     assert limiter.rate("A") == 10
-    limiter.throttled("A")
+    await limiter.throttled("A")
     assert limiter.rate("A") == pytest.approx(5)
-    limiter.throttled("A")
+    await limiter.throttled("A")
     assert limiter.rate("A") == pytest.approx(2.5)
     for _ in range(10):
-        limiter.throttled("A")
+        await limiter.throttled("A")
     assert limiter.rate("A") == pytest.approx(1)  # never below the floor
     now[0] += 2
     assert limiter.rate("A") == pytest.approx(3)  # recovers linearly

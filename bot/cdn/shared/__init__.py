@@ -1,0 +1,1 @@
+"""State every replica shares through Redis: the API's rate schedule and the read cache."""

@@ -5,30 +5,17 @@ throttle that slows every replica."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-
-import pytest
 
 from bot.cdn.emulator import Emulator
 from bot.cdn.emulator.faults import ApiFault
 from bot.cdn.limiter import Priority
 from bot.cdn.shared.keys import KeySpace
 from bot.cdn.shared.limiter import SharedLimiter
-from bot.cdn.shared.link import RedisLink
 from bot.core.tasks import TaskListRequest
 from tests.cdn.test_limiter import busiest_second
 from tests.conftest import KEY_ID, emulator_config, make_client, wait_until
 
 KEYS = KeySpace.of("test", KEY_ID)
-
-
-@pytest.fixture
-async def links(redis_url):
-    """Three replicas' connections to one Redis."""
-    opened = [RedisLink.from_url(redis_url, now=lambda: datetime.now(UTC)) for _ in range(3)]
-    yield opened
-    for link in opened:
-        await link.aclose()
 
 
 def replica(link, limits, **options) -> SharedLimiter:

@@ -8,7 +8,6 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,11 +17,11 @@ import redis
 from bot.cdn.shared.keys import KeySpace
 from bot.cdn.shared.limiter import SharedLimiter
 from bot.cdn.shared.link import RedisLink
+from tests.cdn.shared.conftest import NOW
 from tests.conftest import KEY_ID, wait_until
 from tests.servers.ports import free_port, wait_for
 
 KEYS = KeySpace.of("test", KEY_ID)
-NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
 
 def _answers(url: str) -> bool:
@@ -56,14 +55,6 @@ def redis_on(port: int):
 
 def link_warnings(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "bot.cdn.shared.link"]
-
-
-@pytest.fixture
-async def nowhere():
-    """A link to a port nobody listens on."""
-    link = RedisLink.from_url(f"redis://127.0.0.1:{free_port()}/0", now=lambda: NOW)
-    yield link
-    await link.aclose()
 
 
 async def test_without_redis_a_replica_answers_at_its_share_and_says_so_once(nowhere, caplog):

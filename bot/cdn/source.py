@@ -3,7 +3,8 @@
 `find` answers a TaskQuery: plan it, run the calls through the cache concurrently, merge the
 pages. A merged query runs in two rounds (the first page of every stream, then the pages their
 totals show exist), each checked against the per-command call budget before anything is sent.
-`failed` is what the watcher polls. `open_task_source` builds one from the settings.
+`failed` is what the watcher polls. `open_task_source` builds one from the settings: with
+REDIS_URL, its rate limits and read cache are shared with every other replica through Redis.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from bot.cdn.cache import Cached, CachedReads, ResponseCache
+from bot.cdn.cache import Cached, CachedReads, ReadCache, ResponseCache
 from bot.cdn.client import CdnClient, RetryPolicy
 from bot.cdn.credentials import Credentials, resolve_credentials
 from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.demo import keep_busy
-from bot.cdn.limiter import DOCUMENTED_RATES, Priority, RateLimiter
+from bot.cdn.limiter import DOCUMENTED_RATES, Limiter, Priority, RateLimiter
+from bot.cdn.shared.cache import SharedCache
+from bot.cdn.shared.keys import KeySpace
+from bot.cdn.shared.limiter import SharedLimiter
+from bot.cdn.shared.link import RedisLink
 from bot.cdn.signing import SignatureVersion
 from bot.cdn.writes import Writer
 from bot.core.plan import (
@@ -62,6 +67,12 @@ class TaskSource:
     emulated: bool = False
     budget: int = CALL_BUDGET
     writer: Writer | None = None  # refresh and prefetch, through the same client and limits
+    shared: RedisLink | None = None  # the Redis that limits and cache are shared through
+
+    def status(self) -> dict[str, str]:
+        """For /healthz: {"redis": "off"} without REDIS_URL, else "ok", or "unreachable" with
+        "since" (an ISO 8601 time) while this replica limits and caches on its own."""
+        return self.shared.status() if self.shared is not None else {"redis": "off"}
 
     async def find(
         self,
@@ -179,6 +190,9 @@ class SourceSettings(Protocol):
     cdn_fanout_types: tuple[ObjectType, ...]
     cache_ttl: float
     cache_size: int
+    redis_url: SecretStr | None
+    redis_key_prefix: str
+    shared_replicas: int
 
 
 def _credentials(settings: SourceSettings) -> Credentials | None:
@@ -192,10 +206,40 @@ def _credentials(settings: SourceSettings) -> Credentials | None:
     )
 
 
+def account_limits(listing_qps: float) -> dict[str, float]:
+    """The account's rates: CDN_QPS sets the listing's; every other action keeps its documented
+    one."""
+    return {**DOCUMENTED_RATES, "DescribeRefreshTasks": listing_qps}
+
+
 def account_limiter(listing_qps: float) -> RateLimiter:
-    """The account's limiter: CDN_QPS sets the listing's rate; every other action keeps its
-    documented one."""
-    return RateLimiter(rates={**DOCUMENTED_RATES, "DescribeRefreshTasks": listing_qps})
+    """The account's limiter in this process alone."""
+    return RateLimiter(rates=account_limits(listing_qps))
+
+
+@contextlib.asynccontextmanager
+async def _limits_and_cache(
+    settings: SourceSettings, *, access_key_id: str, endpoint: str, clock: Clock
+) -> AsyncIterator[tuple[Limiter, ReadCache, RedisLink | None]]:
+    """The account's limiter and read cache: shared through Redis by every replica when
+    REDIS_URL is set (and the link to it), this process's own otherwise."""
+    if settings.redis_url is None:
+        cache = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
+        yield account_limiter(settings.cdn_qps), cache, None
+        return
+    link = RedisLink.from_url(settings.redis_url.get_secret_value(), now=clock)
+    keys = KeySpace.of(settings.redis_key_prefix, access_key_id, endpoint)
+    limits = account_limits(settings.cdn_qps)
+    limiter = SharedLimiter(link, keys, limits, replicas=settings.shared_replicas)
+    fallback = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
+    shared = SharedCache(link, keys, ttl=settings.cache_ttl, fallback=fallback)
+    if await link.check():  # else it has said why, and keeps trying
+        log.info("Rate limits and read cache shared with other replicas at %s", link.where())
+    try:
+        yield limiter, shared, link
+    finally:
+        await limiter.aclose()
+        await link.aclose()
 
 
 @contextlib.asynccontextmanager
@@ -227,34 +271,39 @@ async def open_task_source(
             else " This emulator is this command's own: tasks made in a "
             "running bot's playground are not in it.",
         )
-    client = CdnClient(
-        endpoint=endpoint,
-        credentials=credentials,
-        limiter=account_limiter(settings.cdn_qps),
-        signature_version=settings.cdn_signature_version,
-        connect_timeout=settings.cdn_connect_timeout,
-        read_timeout=settings.cdn_read_timeout,
-        retry=RetryPolicy(max_retries=settings.cdn_max_retries),
-        now=clock,
-    )
-    cache = ResponseCache(ttl=settings.cache_ttl, maxsize=settings.cache_size)
-    busy: asyncio.Task[None] | None = None
-    if emulator is not None and demo_traffic:
-        busy = asyncio.create_task(
-            keep_busy(emulator.ledger, clock=emulator.clock, every=DEMO_EVERY)
-        )
-        log.info("Demo: a new refresh task every %g s, every third one failing", DEMO_EVERY)
     try:
-        yield TaskSource(
-            CachedReads(client, cache),
-            clock=clock,
-            fan_out=settings.cdn_fanout_types,
-            emulated=emulator is not None,
-            writer=Writer(client),
-        )
+        async with _limits_and_cache(
+            settings, access_key_id=credentials.access_key_id, endpoint=endpoint, clock=clock
+        ) as (limiter, cache, link):
+            client = CdnClient(
+                endpoint=endpoint,
+                credentials=credentials,
+                limiter=limiter,
+                signature_version=settings.cdn_signature_version,
+                connect_timeout=settings.cdn_connect_timeout,
+                read_timeout=settings.cdn_read_timeout,
+                retry=RetryPolicy(max_retries=settings.cdn_max_retries),
+                now=clock,
+            )
+            busy: asyncio.Task[None] | None = None
+            if emulator is not None and demo_traffic:
+                busy = asyncio.create_task(
+                    keep_busy(emulator.ledger, clock=emulator.clock, every=DEMO_EVERY)
+                )
+                log.info("Demo: a new refresh task every %g s, every third one failing", DEMO_EVERY)
+            try:
+                yield TaskSource(
+                    CachedReads(client, cache),
+                    clock=clock,
+                    fan_out=settings.cdn_fanout_types,
+                    emulated=emulator is not None,
+                    writer=Writer(client),
+                    shared=link,
+                )
+            finally:
+                if busy is not None:
+                    busy.cancel()
+                await client.aclose()
     finally:
-        if busy is not None:
-            busy.cancel()
-        await client.aclose()
         if emulator is not None:
             await emulator.stop()

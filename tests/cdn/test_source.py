@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from redis.asyncio import Redis
 
 from bot.cdn.cache import CachedReads, ResponseCache
 from bot.cdn.emulator.ledger import Ledger, LedgerTask
@@ -18,6 +19,7 @@ from bot.core.plan import DEFAULT_FAN_OUT
 from bot.core.query import TaskQuery, parse_query
 from bot.core.tasks import Status
 from tests.conftest import KEY_ID, KEY_SECRET, make_client, make_source
+from tests.servers.ports import free_port
 
 DOMAINS = ("a.example.com", "b.example.com")
 KINDS = ("file", "directory", "preload", "regex")
@@ -149,8 +151,48 @@ async def test_opened_from_settings_it_uses_the_account_and_the_clock(emulator, 
     async with open_task_source(configured, clock=clock) as source:
         answer = await source.find(TaskQuery(status=Status.FAILED))
         assert source.clock is clock and not source.emulated
+        assert source.status() == {"redis": "off"}  # without REDIS_URL, nothing is shared
     assert len(answer.plan.calls) == 2  # CDN_FANOUT_TYPES decides the merge's streams
     assert emulator.calls_of("DescribeRefreshTasks")
+
+
+async def test_with_redis_replicas_share_the_answers_and_say_how_redis_is(
+    emulator, clock, redis_url
+):
+    configured = Settings(
+        cdn_endpoint=emulator.url,
+        alibaba_cloud_access_key_id=KEY_ID,
+        alibaba_cloud_access_key_secret=KEY_SECRET,
+        redis_url=redis_url,
+        redis_key_prefix="replicas",
+        cache_ttl=30,
+    )
+    query = TaskQuery(status=Status.FAILED)
+    async with (
+        open_task_source(configured, clock=clock) as first,
+        open_task_source(configured, clock=clock) as second,
+    ):
+        asked = await first.find(query)
+        calls = len(emulator.calls_of("DescribeRefreshTasks"))
+        again = await second.find(query)
+        assert first.status() == second.status() == {"redis": "ok"}
+    assert len(emulator.calls_of("DescribeRefreshTasks")) == calls  # the second one's were hits
+    assert asked.live and not again.live and again.page == asked.page
+    async with Redis.from_url(redis_url) as redis:
+        assert await redis.keys("replicas:c:*") and await redis.keys("replicas:rl:*")
+
+
+async def test_with_redis_unreachable_it_answers_on_its_own(emulator, clock):
+    configured = Settings(
+        cdn_endpoint=emulator.url,
+        alibaba_cloud_access_key_id=KEY_ID,
+        alibaba_cloud_access_key_secret=KEY_SECRET,
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    async with open_task_source(configured, clock=clock) as source:
+        answer = await source.find(TaskQuery())
+        assert source.status()["redis"] == "unreachable"
+    assert answer.live
 
 
 async def test_without_credentials_it_opens_the_embedded_emulator(tmp_path, clock):

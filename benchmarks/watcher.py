@@ -100,7 +100,7 @@ async def one_cycle(size: int, failures: int, client) -> str:
     try:
         async with cdn_client(url) as cdn:
             with tempfile.TemporaryDirectory() as folder:
-                store = Store(f"sqlite:///{folder}/bot.db")
+                store = await Store.open(f"sqlite:///{folder}/bot.db")
                 for n in range(size):
                     domain = DOMAINS[n % 20] if n % 4 else None  # a quarter hear of everything
                     await store.subscribe(Subscription(f"C{n:05d}", domain, None, "U0B", now()))
@@ -113,7 +113,7 @@ async def one_cycle(size: int, failures: int, client) -> str:
                 cpu, wall = time.process_time(), time.perf_counter()
                 report = await watcher.cycle()
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                store.close()
+                await store.close()
     finally:
         emulator.terminate()
         emulator.wait()
@@ -145,7 +145,7 @@ async def latency(client, slack_url: str, interval: float, count: int) -> None:
 
 async def measure_latency(cdn, client, slack_url: str, interval: float, count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(f"sqlite:///{folder}/bot.db")
+        store = await Store.open(f"sqlite:///{folder}/bot.db")
         await store.subscribe(Subscription("C-latency", None, None, "U0BENCH01", now()))
         watcher = watcher_for(store, CachedReads(cdn, ResponseCache(ttl=0)), client, interval)
         stop = asyncio.Event()
@@ -166,7 +166,7 @@ async def measure_latency(cdn, client, slack_url: str, interval: float, count: i
                         delays.setdefault(path, post["at"] - at)
         stop.set()
         await running
-        store.close()
+        await store.close()
     values = sorted(delays.values()) or [float("nan")]
     print(
         f"failure → Slack post with WATCH_INTERVAL={interval:g} s: {len(values)}/{count} posted, "

@@ -136,7 +136,7 @@ async def follow_all(submissions: int, each: int, *, task_seconds: float) -> Fol
     settings = Settings(
         slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=slack.api_url
     )
-    store = Store("sqlite:///:memory:")
+    store = await Store.open("sqlite:///:memory:")
     seen = Followed()
     try:
         async with (
@@ -174,7 +174,7 @@ async def follow_all(submissions: int, each: int, *, task_seconds: float) -> Fol
                     seen.writes[(body["channel"], body["ts"])].append(seen.ended)
                 updated = len(changes)
     finally:
-        store.close()
+        await store.close()
         await slack.stop()
         await emulator.stop()
     done = min(task_seconds, CAPS[Action.REFRESH].total_seconds())

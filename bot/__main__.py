@@ -237,12 +237,12 @@ async def _run_bot(settings: Settings, *, clock: Clock) -> None:
     host = settings.host if slack else _playground_host(settings)
     sock = _listen(host, settings.port)
     mode = Mode(slack, settings) if slack else _playground_mode(settings, sock)
-    store = Store(settings.database_url)  # created on first run, migrated on every start
+    store = await Store.open(settings.database_url)  # created on first run, migrated on start
     try:
         async with open_task_source(settings, clock=clock, demo_traffic=True) as source:
             await _serve_slack(mode, source, store, sock)
     finally:
-        store.close()
+        await store.close()
         sock.close()
 
 

@@ -311,13 +311,13 @@ def _operator() -> str:
 async def record(settings: Settings, entry: AuditEntry) -> None:
     """A terminal write goes on the same audit trail as Slack's: the JSON line and the store."""
     logging.getLogger("bot.audit").info(audit_line(entry))
-    store = Store(settings.database_url)
+    store = await Store.open(settings.database_url)
     try:
         await store.record_audit(
             entry, forget_before=entry.at - timedelta(days=settings.audit_days)
         )
     finally:
-        store.close()
+        await store.close()
 
 
 async def run_write(

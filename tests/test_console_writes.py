@@ -176,11 +176,11 @@ async def test_a_refusal_midway_reports_what_went_in_and_follows_it(
     assert "100 complete — 100%" in out
     assert err.startswith("error: ") and "QuotaExceeded.Refresh" in err  # worded by bot.wording
     # On the audit trail like a submission from Slack: who, what, the tasks, the refusal.
-    store = Store(settings_for(live_emulator, tmp_path).database_url)
+    store = await Store.open(settings_for(live_emulator, tmp_path).database_url)
     try:
         (entry,) = await store.recent_audit(5)
     finally:
-        store.close()
+        await store.close()
     assert entry.channel == "terminal" and entry.user.startswith("terminal")
     assert entry.detail.startswith("refresh Directory x150") and entry.results == 100
     assert entry.outcome == "partial: QuotaExceeded.Refresh" and entry.request_ids

@@ -67,11 +67,11 @@ async def world(clock, fake_slack, tmp_path) -> AsyncIterator[World]:
     emulator = Emulator(emulator_config(clock, fail_pattern="/broken/", task_seconds=30))
     await emulator.start()
     database = f"sqlite:///{tmp_path / 'bot.db'}"
-    store = Store(database)
+    store = await Store.open(database)
     settings = slack_settings(fake_slack)
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
         yield World(emulator, cdn, fake_slack, store, clock, database, client)
-    store.close()
+    await store.close()
     await emulator.stop()
 
 
@@ -108,14 +108,14 @@ async def test_a_restarted_bot_announces_nothing_twice(world):
     world.clock.advance(seconds=1)
     await world.fail("https://a.example.com/broken/1")
     assert (await world.watcher().cycle()).posted == {"C1": 1}
-    reopened = Store(world.database)  # a new process on the same database
+    reopened = await Store.open(world.database)  # a new process on the same database
     try:
         world.clock.advance(seconds=60)
         assert (await world.watcher(reopened).cycle()).posted == {}
         await world.fail("https://a.example.com/broken/2")
         assert (await world.watcher(reopened).cycle()).posted == {"C1": 1}
     finally:
-        reopened.close()
+        await reopened.close()
     assert len(world.posted("C1")) == 2
 
 

@@ -19,7 +19,7 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_pa
     emulator.ledger.create(["https://s.example.com/a.js"], "file", clock())
     settings = slack_settings(fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None)
     async with make_client(emulator, clock) as cdn, slack_client(settings) as client:
-        store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+        store = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
         services = Services(
             find_tasks=make_source(cdn, clock).find,
             store=store,
@@ -53,7 +53,7 @@ async def test_socket_mode_answers_a_command(emulator, clock, fake_slack, tmp_pa
             (reply,) = await fake_slack.response_to(hook)
         finally:
             await socket.close()
-            store.close()
+            await store.close()
     check_message(reply)
     rows = next(block for block in reply["blocks"] if block["type"] == "table")["rows"]
     assert rows[1][4]["text"] == "https://s.example.com/a.js"

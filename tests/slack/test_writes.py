@@ -34,10 +34,10 @@ QUOTA = RefreshQuota(
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+async def store(tmp_path):
+    opened = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
     yield opened
-    opened.close()
+    await opened.close()
 
 
 class Writer:

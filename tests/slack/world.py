@@ -165,8 +165,8 @@ async def running_bot(
         settings = slack_settings(slack)
         cdn = await stack.enter_async_context(make_client(emulator, clock))
         client = await stack.enter_async_context(slack_client(settings))
-        store = Store(url)
-        stack.callback(store.close)
+        store = await Store.open(url)
+        stack.push_async_callback(store.close)
         tracker = Tracker(
             lookup=Writer(cdn),
             store=store,

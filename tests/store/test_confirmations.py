@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.core.submission import Action, Confirmation, Kind, Submission, parse_submission
 from bot.store.database import Store
 
@@ -20,16 +18,11 @@ def confirmation(key: str = "c1", *, at: datetime = NOW) -> Confirmation:
     return Confirmation(key, submission, "U0ANA1234", "C1", at)
 
 
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'bot.db'}"
-
-
-async def test_a_confirmation_survives_a_restart_and_is_spent_once(url):
-    first = Store(url)
+async def test_a_confirmation_survives_a_restart_and_is_spent_once(database_url):
+    first = await Store.open(database_url)
     await first.save_confirmation(confirmation())
-    first.close()
-    again = Store(url)
+    await first.close()
+    again = await Store.open(database_url)
     try:
         claim = await again.claim_confirmation("c1", user="U0BOB5678", at=NOW)
         assert claim.granted and claim.confirmation == confirmation()
@@ -38,11 +31,12 @@ async def test_a_confirmation_survives_a_restart_and_is_spent_once(url):
         assert not second.granted
         assert (second.used_by, second.used_at) == ("U0BOB5678", NOW)
     finally:
-        again.close()
+        await again.close()
 
 
-async def test_simultaneous_clicks_on_two_connections_grant_one(url):
-    stores = [Store(url), Store(url)]
+async def test_simultaneous_clicks_on_two_stores_grant_one(database_url):
+    """Two stores on one database stand for two processes: each has its own connections."""
+    stores = [await Store.open(database_url), await Store.open(database_url)]
     try:
         await stores[0].save_confirmation(confirmation())
         claims = await asyncio.gather(
@@ -54,24 +48,20 @@ async def test_simultaneous_clicks_on_two_connections_grant_one(url):
         )
     finally:
         for store in stores:
-            store.close()
+            await store.close()
     assert sum(claim.granted for claim in claims) == 1
     winner = next(claim.used_by for claim in claims if claim.granted)
     assert {claim.used_by for claim in claims} == {winner}
 
 
-async def test_unknown_and_forgotten_confirmations_grant_nothing(url):
-    store = Store(url)
-    try:
-        assert not (await store.claim_confirmation("nope", user="U1", at=NOW)).granted
-        await store.save_confirmation(confirmation("old", at=NOW - timedelta(days=2)))
-        await store.save_confirmation(confirmation("new"))
-        await store.forget_confirmations_before(NOW - timedelta(days=1))
-        gone = await store.claim_confirmation("old", user="U1", at=NOW)
-        assert gone.confirmation is None and not gone.granted
-        assert (await store.claim_confirmation("new", user="U1", at=NOW)).granted
-    finally:
-        store.close()
+async def test_unknown_and_forgotten_confirmations_grant_nothing(store):
+    assert not (await store.claim_confirmation("nope", user="U1", at=NOW)).granted
+    await store.save_confirmation(confirmation("old", at=NOW - timedelta(days=2)))
+    await store.save_confirmation(confirmation("new"))
+    await store.forget_confirmations_before(NOW - timedelta(days=1))
+    gone = await store.claim_confirmation("old", user="U1", at=NOW)
+    assert gone.confirmation is None and not gone.granted
+    assert (await store.claim_confirmation("new", user="U1", at=NOW)).granted
 
 
 def test_a_confirmation_expires():
@@ -80,12 +70,8 @@ def test_a_confirmation_expires():
     assert made.expired(NOW + timedelta(minutes=16))
 
 
-async def test_prefetch_options_round_trip(url):
+async def test_prefetch_options_round_trip(store):
     wanted = Submission(Action.PREFETCH, Kind.FILE, ("https://a.example.com/x",), area="overseas")
-    store = Store(url)
-    try:
-        await store.save_confirmation(Confirmation("p", wanted, "U1", "C1", NOW))
-        claim = await store.claim_confirmation("p", user="U1", at=NOW)
-    finally:
-        store.close()
+    await store.save_confirmation(Confirmation("p", wanted, "U1", "C1", NOW))
+    claim = await store.claim_confirmation("p", user="U1", at=NOW)
     assert claim.confirmation is not None and claim.confirmation.submission == wanted

@@ -1,4 +1,5 @@
-"""The SQLite store: created and migrated on open, WAL, merges duplicates, shared by many tasks."""
+"""The store on both engines: created and migrated on open, merges duplicates, shared by many
+tasks and by several stores on one database."""
 
 from __future__ import annotations
 
@@ -8,71 +9,55 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.audit import AuditEntry
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
-from bot.errors import ConfigurationError
-from bot.store.database import MIGRATIONS, ActiveMute, Store, sqlite_path
+from bot.store.database import ActiveMute, Store
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path):
-    opened = Store(f"sqlite:///{tmp_path / 'state' / 'bot.db'}")
-    yield opened
-    opened.close()
 
 
 def sub(channel="C1", domain=None, kind=None, *, by="U0ANA1234"):
     return Subscription(channel, domain, kind, by, NOW)
 
 
-@pytest.mark.parametrize(
-    ("url", "path"),
-    [
-        ("sqlite:///cdn-task-bot.db", "cdn-task-bot.db"),
-        ("sqlite:////var/lib/bot/state.db", "/var/lib/bot/state.db"),
-        ("sqlite:///:memory:", ":memory:"),
-    ],
-)
-def test_database_urls(url, path):
-    assert sqlite_path(url) == path
+async def test_a_sqlite_file_is_created_on_first_run_in_wal_mode(tmp_path):
+    path = tmp_path / "state" / "bot.db"
+    store = await Store.open(f"sqlite:///{path}")
+    try:
+        assert store.dialect == "sqlite"
+        await store.ping()
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as reading:
+        assert reading.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-def test_other_databases_are_a_configuration_error():
-    with pytest.raises(ConfigurationError) as failure:
-        sqlite_path("postgresql://db/bot")
-    assert failure.value.setting == "DATABASE_URL"
+async def test_a_memory_database_serves_many_tasks_at_once():
+    store = await Store.open("sqlite:///:memory:")
+    try:
+        await asyncio.gather(*(store.subscribe(sub(f"C{n}")) for n in range(20)))
+        assert len(await store.all_subscriptions()) == 20
+    finally:
+        await store.close()
 
 
-def test_created_on_first_run_in_wal_mode(tmp_path, store):
-    assert (tmp_path / "state" / "bot.db").exists()
-    assert store.schema_version == len(MIGRATIONS)
-    mode = sqlite3.connect(tmp_path / "state" / "bot.db").execute("PRAGMA journal_mode").fetchone()
-    assert mode == ("wal",)
+async def test_reopening_keeps_data(database_url):
+    first = await Store.open(database_url)
+    await first.subscribe(sub())
+    revision = await first.schema_revision()
+    await first.close()
+    again = await Store.open(database_url)
+    try:
+        assert await again.schema_revision() == revision is not None
+        assert len(await again.all_subscriptions()) == 1
+    finally:
+        await again.close()
 
 
-def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    first = Store(url)
-    asyncio.run(first.subscribe(sub()))
-    first.close()
-    again = Store(url)
-    assert again.schema_version == len(MIGRATIONS)
-    assert len(asyncio.run(again.all_subscriptions())) == 1
-    again.close()
-
-
-def test_a_failed_migration_leaves_the_old_schema(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    Store(url).close()
-    import bot.store.database as database
-
-    monkeypatch.setattr(database, "MIGRATIONS", [*MIGRATIONS, "CREATE TABLE mark (x);"])
-    with pytest.raises(sqlite3.Error):
-        Store(url)
-    monkeypatch.undo()
-    assert Store(url).schema_version == len(MIGRATIONS)
+async def test_dialect_and_ping(store, database_url):
+    assert store.dialect == database_url.split(":")[0]
+    await store.ping()
 
 
 async def test_duplicate_subscriptions_are_merged(store):
@@ -153,23 +138,6 @@ async def test_mutes_say_who_and_until_when_and_can_be_lifted(store):
         await store.unmute(" ", None)
 
 
-def test_mutes_made_before_the_muted_by_column_survive_the_migration(tmp_path):
-    path = tmp_path / "bot.db"
-    old = sqlite3.connect(path, isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:5], start=1):
-        old.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
-    old.execute(
-        "INSERT INTO mute VALUES ('C1', 'a.com', ?)", ((NOW + timedelta(hours=1)).isoformat(),)
-    )
-    old.close()
-    store = Store(f"sqlite:///{path}")
-    assert store.schema_version == len(MIGRATIONS)
-    assert asyncio.run(store.mutes("C1", NOW)) == [
-        ActiveMute("a.com", "", NOW + timedelta(hours=1))
-    ]
-    store.close()
-
-
 async def test_high_water_mark(store):
     assert await store.high_water() is None
     await store.set_high_water(NOW)
@@ -191,8 +159,6 @@ async def test_many_tasks_share_one_store(store):
 
 
 async def test_audit_trail_is_kept_by_age_not_by_count(store):
-    from bot.core.audit import AuditEntry
-
     horizon = timedelta(days=90)
     action = AuditEntry(NOW - timedelta(days=10), "U0ADMIN01", "C1", "action", "mute")
     await store.record_audit(action, forget_before=action.at - horizon)

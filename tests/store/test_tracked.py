@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.core.progress import Tracked, follow
 from bot.core.submission import Action, parse_submission
 from bot.store.database import Store
@@ -30,25 +28,17 @@ def tracked(key: str = "t1", *, at: datetime = NOW, private: bool = False) -> Tr
     )
 
 
-@pytest.fixture
-async def store(tmp_path):
-    opened = Store(f"sqlite:///{tmp_path / 'bot.db'}")
-    yield opened
-    opened.close()
-
-
-async def test_a_followed_submission_survives_a_restart(tmp_path):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    first = Store(url)
+async def test_a_followed_submission_survives_a_restart(database_url):
+    first = await Store.open(database_url)
     kept = replace(tracked(), message_ts="1700000000.000100", shown="P2 0% ")
     await first.save_tracked(kept)
-    first.close()
-    again = Store(url)
+    await first.close()
+    again = await Store.open(database_url)
     try:
         assert await again.unfinished_tracked() == [kept]
         assert await again.tracked("t1") == kept
     finally:
-        again.close()
+        await again.close()
 
 
 async def test_a_private_one_keeps_its_response_url_and_uses(store):

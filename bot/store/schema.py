@@ -1,0 +1,120 @@
+"""The tables the store's queries are written against. The migrations under
+bot/store/migrations create them; a test checks the two agree on both engines."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+
+from bot.store.columns import Moment
+
+metadata = MetaData()
+
+# '' in `domain` or `object_type` means every domain or every type (a key column cannot be NULL).
+subscription = Table(
+    "subscription",
+    metadata,
+    Column("channel_id", Text, primary_key=True),
+    Column("domain", Text, primary_key=True, server_default=""),
+    Column("object_type", Text, primary_key=True, server_default=""),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", Moment, nullable=False),
+    Column("unreachable", Text),
+)
+
+announced = Table(
+    "announced",
+    metadata,
+    Column("channel_id", Text, primary_key=True),
+    Column("task_id", Text, primary_key=True),
+    Column("announced_at", Moment, nullable=False),
+    Index("announced_by_time", "announced_at"),
+    sqlite_with_rowid=False,
+)
+
+mute = Table(
+    "mute",
+    metadata,
+    Column("channel_id", Text, primary_key=True),
+    Column("domain", Text, primary_key=True),
+    Column("until", Moment, nullable=False),
+    Column("muted_by", Text, nullable=False, server_default=""),  # '' for the oldest mutes
+)
+
+# Named values; the watcher's high-water mark is the one there is.
+mark = Table(
+    "mark",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    # On SQLite only INTEGER makes the rowid alias that numbers rows by itself.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", Moment, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("results", Integer),
+    Column("request_ids", Text, nullable=False),  # comma-separated
+    Column("outcome", Text, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Index("audit_by_time", "at"),
+)
+
+# A write waits here for its one click; `used_*` says who spent it.
+confirmation = Table(
+    "confirmation",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("force", Boolean, nullable=False),
+    Column("area", Text),
+    Column("paths", Text, nullable=False),  # one per line
+    Column("created_at", Moment, nullable=False),
+    Column("used_by", Text),
+    Column("used_at", Moment),
+    Index("confirmation_by_time", "created_at"),
+)
+
+# A submission whose progress message is kept up to date; a restart picks it up again.
+tracked = Table(
+    "tracked",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("force", Boolean, nullable=False),
+    Column("area", Text),
+    Column("paths", Text, nullable=False),  # the paths that went in, one per line
+    Column("task_ids", Text, nullable=False),  # comma-separated
+    Column("refused", Integer, nullable=False),
+    Column("started_at", Moment, nullable=False),
+    Column("cap_at", Moment, nullable=False),
+    Column("message_ts", Text),  # NULL: progress goes through response_url
+    Column("response_url", Text),
+    Column("response_uses", Integer, nullable=False),
+    Column("shown", Text, nullable=False),
+    Column("updated_at", Moment),
+    Column("finished_at", Moment),
+    Index("tracked_unfinished", "finished_at"),
+)

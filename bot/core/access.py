@@ -114,17 +114,41 @@ class Policy:
         """Every user group the policy names (their members must be looked up)."""
         return self.query.groups | self.manage.groups | self.admin.groups
 
-    def check(self, act: Act, *, user: str, channel: str, user_groups: frozenset[str]) -> None:
-        """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
-        self.placed(channel, act.value)
-        allow = {
+    def _list(self, act: Act) -> Allow:
+        return {
             Act.QUERY: self.query,
             Act.MANAGE: self.manage,
             Act.SUBMIT: self.manage,
             Act.AUDIT: self.admin,
         }[act]
-        if not allow.admits(user, channel, user_groups):
+
+    def check(self, act: Act, *, user: str, channel: str, user_groups: frozenset[str]) -> None:
+        """Raise NotAllowed unless the policy lets `user` do `act` in `channel`."""
+        self.placed(channel, act.value)
+        if not self._list(act).admits(user, channel, user_groups):
             raise NotAllowed(act.value, self.contact)
+
+    def allows(self, act: Act, *, user: str, channel: str, user_groups: frozenset[str]) -> bool:
+        """Whether `check` would let `user` do `act` in `channel`."""
+        return bool(channel.strip()) and self._list(act).admits(user, channel, user_groups)
+
+    def check_person(self, act: Act, *, user: str, user_groups: frozenset[str]) -> None:
+        """Raise NotAllowed unless the list for `act` lets `user` in by name or user group
+        (or lets everyone in): for a request made in no channel, which no channel on the list
+        can admit (a Workflow Builder step given no channel)."""
+        allow = self._list(act)
+        if not (allow.everyone or user in allow.users or allow.groups & user_groups):
+            raise NotAllowed(
+                act.value,
+                self.contact,
+                detail="Without a channel, only the people and user groups on the list may.",
+            )
+
+    def may_somewhere(self, act: Act, *, user: str, user_groups: frozenset[str]) -> bool:
+        """Whether some channel could let `user` do `act`: asked before a form that picks
+        its channel later (the global shortcut), so nobody fills one in only to be refused."""
+        allow = self._list(act)
+        return allow.admits(user, "", user_groups) or bool(allow.channels)
 
     def placed(self, channel: str, what: str) -> None:
         """Raise NotAllowed when a request names no channel: channel lists, scopes and

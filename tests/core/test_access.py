@@ -206,3 +206,45 @@ def test_no_channel_is_never_an_unscoped_channel():
         SCOPED.scoped(parse_query("failed", now=NOW), "")
     with pytest.raises(NotAllowed):
         SCOPED.may_watch(" ", None)
+
+
+@pytest.mark.parametrize(
+    ("allow", "user", "groups", "admitted"),
+    [
+        (Allow(), "U1", NONE, True),
+        (Allow(users=frozenset({"U1"})), "U1", NONE, True),
+        (Allow(groups=frozenset({"S1"})), "U2", frozenset({"S1"}), True),
+        (Allow(channels=frozenset({"C1"})), "U1", NONE, False),  # no channel to admit them
+        (Allow(closed=True), "U1", NONE, False),
+    ],
+)
+def test_a_request_from_no_channel_passes_only_by_name_or_group(allow, user, groups, admitted):
+    policy = Policy(manage=allow, contact="#cdn-admins")
+    if admitted:
+        policy.check_person(Act.SUBMIT, user=user, user_groups=groups)
+    else:
+        with pytest.raises(NotAllowed) as denied:
+            policy.check_person(Act.SUBMIT, user=user, user_groups=groups)
+        assert "Without a channel" in denied.value.detail
+
+
+@pytest.mark.parametrize(
+    ("allow", "somewhere"),
+    [
+        (Allow(), True),
+        (Allow(users=frozenset({"U1"})), True),
+        (Allow(users=frozenset({"U2"})), False),
+        (Allow(channels=frozenset({"C1"})), True),  # judged in full once a channel is picked
+        (Allow(closed=True), False),
+    ],
+)
+def test_may_somewhere_before_a_form_that_picks_its_channel(allow, somewhere):
+    policy = Policy(manage=allow)
+    assert policy.may_somewhere(Act.SUBMIT, user="U1", user_groups=NONE) is somewhere
+
+
+def test_allows_is_check_without_raising():
+    policy = Policy(query=Allow(channels=frozenset({"C1"})))
+    assert policy.allows(Act.QUERY, user="U1", channel="C1", user_groups=NONE)
+    assert not policy.allows(Act.QUERY, user="U1", channel="C2", user_groups=NONE)
+    assert not Policy().allows(Act.QUERY, user="U1", channel=" ", user_groups=NONE)

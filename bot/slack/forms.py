@@ -2,34 +2,28 @@
 is checked in the form and, when valid, closes it and leads to the private confirmation.
 
 A modal has no response_url, so the confirmation goes to the channel the form was opened in
-with chat.postEphemeral; its buttons then work like any other, since an ephemeral message's
-click carries a response_url.
+(or, opened from a global shortcut, the one picked in it) with chat.postEphemeral; its buttons
+then work like any other, since an ephemeral message's click carries a response_url.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook import WebhookResponse
 
 from bot.core.audit import AuditEntry, submission_summary
 from bot.core.query import Write
 from bot.core.submission import Action
 from bot.slack import modals, render
-from bot.slack.hooks import GuardedRespond, ReplyHosts
+from bot.slack.postings import EphemeralReply
 from bot.slack.replies import Services, deliver, id_of
 from bot.slack.writes import confirmation_reply
 
 log = logging.getLogger(__name__)
-# Where chat.postEphemeral cannot reach the person, the app's DM with them still can.
-_TO_THE_DM = {"not_in_channel", "channel_not_found", "user_not_in_channel"}
 
 
 async def open_form(
@@ -39,11 +33,17 @@ async def open_form(
     *,
     trigger_id: str,
     entry: AuditEntry,
+    urls: str = "",
 ) -> render.Reply | None:
-    """Open the form for `action`, once the person may submit here; a reply only when it
-    could not be opened. Slack's trigger lasts three seconds: this runs right after ack()."""
-    await services.allow(Write(action), user=entry.user, channel=entry.channel)
-    view = modals.write_form(action, channel=entry.channel)
+    """Open the form for `action` (its URLs filled in with `urls`), once the person may
+    submit in `entry.channel`; a reply only when it could not be opened. Without a channel
+    (a global shortcut) the form asks for one, and is opened for anyone some channel lets
+    submit. Slack's trigger lasts three seconds: this runs right after ack()."""
+    if entry.channel:
+        await services.allow(Write(action), user=entry.user, channel=entry.channel)
+    else:
+        await services.allow_somewhere(Write(action), user=entry.user)
+    view = modals.write_form(action, channel=entry.channel or None, urls=urls)
     try:
         await client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:
@@ -55,51 +55,6 @@ async def open_form(
             f"`/cdn {action}` instead, or try again."
         )
     return None
-
-
-class EphemeralReply(GuardedRespond):
-    """respond() where there is no response_url: chat.postEphemeral to `user` in `channel`,
-    or a message in the app's DM with them when the channel is closed to the bot.
-
-    A GuardedRespond so replies.send() uses it as it is: it posts only through the Web API
-    client, never to a URL a payload named."""
-
-    def __init__(self, client: AsyncWebClient, *, channel: str, user: str) -> None:
-        super().__init__(response_url=None, hosts=ReplyHosts())
-        self._client = client
-        self._channel = channel
-        self._user = user
-
-    async def __call__(
-        self,
-        text: str | dict[str, Any] = "",
-        blocks: Sequence[dict[str, Any] | Block] | None = None,
-        # What response_url takes besides (ephemeral, replace, unfurl…) means nothing here.
-        *_args: Any,
-        **_options: Any,
-    ) -> WebhookResponse:
-        """Post the message privately; the answer reads like response_url's (200 when sent)."""
-        words = str(text)
-        try:
-            answer = await self._client.chat_postEphemeral(
-                channel=self._channel, user=self._user, text=words, blocks=blocks
-            )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in _TO_THE_DM:
-                return _refused(exc)
-            try:
-                answer = await self._client.chat_postMessage(
-                    channel=self._user, text=words, blocks=blocks
-                )
-            except SlackApiError as again:
-                return _refused(again)
-        return WebhookResponse(url="", status_code=200, body=json.dumps(answer.data), headers={})
-
-
-def _refused(exc: SlackApiError) -> WebhookResponse:
-    return WebhookResponse(
-        url="", status_code=exc.response.status_code, body=str(exc.response.data), headers={}
-    )
 
 
 def register(app: AsyncApp, *, services: Services) -> None:

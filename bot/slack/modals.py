@@ -1,5 +1,7 @@
 """The write form, pure: the modal `/cdn refresh` or `/cdn prefetch` opens with nothing after
-them, and what its submission says (a Submission, or the errors to show under its fields).
+them (as do the App Home's buttons and the shortcuts), and what its submission says (a
+Submission, or the errors to show under its fields); and the modal that answers where nothing
+else can (a Home button, a global shortcut).
 
 Every field that is checked is an input block: Slack shows `response_action: errors` only there.
 """
@@ -7,6 +9,7 @@ Every field that is checked is an input block: Slack shows `response_action: err
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -14,6 +17,8 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
+    ConversationFilter,
+    ConversationSelectElement,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -40,6 +45,8 @@ class FormBlock(StrEnum):
     KIND = "cdn_write_kind"
     FORCE = "cdn_write_force"
     AREA = "cdn_write_area"
+    # Only where the form is opened from no channel (the global shortcut): where to answer.
+    CHANNEL = "cdn_write_channel"
 
 
 _TITLE = {Action.REFRESH: "CDN refresh", Action.PREFETCH: "CDN prefetch"}
@@ -57,7 +64,12 @@ _AREAS = (
     ("overseas", "Outside mainland China only"),
 )
 # Which field shows a refusal of each part of the text parse_submission reads.
-_FIELD_BLOCKS = {"type": FormBlock.KIND, "force": FormBlock.FORCE, "area": FormBlock.AREA}
+_FIELD_BLOCKS = {
+    "type": FormBlock.KIND,
+    "force": FormBlock.FORCE,
+    "area": FormBlock.AREA,
+    "channel": FormBlock.CHANNEL,
+}
 
 
 def blank_write(text: str) -> Action | None:
@@ -71,9 +83,25 @@ def blank_write(text: str) -> Action | None:
     return next((action for action in Action if action.value == words[0].lower()), None)
 
 
-def write_form(action: Action, *, channel: str) -> dict[str, Any]:
-    """The modal for `action` asked for in `channel` (which the submission answers in)."""
-    blocks: list[Block] = [
+def write_form(action: Action, *, channel: str | None, urls: str = "") -> dict[str, Any]:
+    """The modal for `action` asked for in `channel` (which the submission answers in), its
+    URLs filled in with `urls`. Opened from no channel (None), it asks where to answer."""
+    blocks: list[Block] = []
+    if channel is None:
+        blocks.append(
+            InputBlock(
+                block_id=FormBlock.CHANNEL,
+                label="Channel",
+                element=ConversationSelectElement(
+                    action_id=ActionId.WRITE_CHANNEL,
+                    default_to_current_conversation=True,
+                    filter=ConversationFilter(include=["public", "private"]),
+                    placeholder="Where the confirmation and progress go",
+                ),
+                hint="Rights and domain limits are those of this channel, as for /cdn there.",
+            )
+        )
+    blocks.append(
         InputBlock(
             block_id=FormBlock.URLS,
             label="URLs",
@@ -82,13 +110,14 @@ def write_form(action: Action, *, channel: str) -> dict[str, Any]:
                 multiline=True,
                 max_length=MAX_URL_TEXT,
                 placeholder="https://www.example.com/app.js",
+                initial_value=urls[:MAX_URL_TEXT] or None,
             ),
             hint=(
                 "One per line, or separated by spaces or commas. Up to 3,000 characters; "
                 "for longer lists use several submissions or the terminal."
             ),
         )
-    ]
+    )
     if action is Action.REFRESH:
         kinds = [_option(word, label, about) for word, label, about in _KINDS]
         blocks.append(
@@ -135,7 +164,7 @@ def write_form(action: Action, *, channel: str) -> dict[str, Any]:
         submit=_SUBMIT[action],
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps({"action": action.value, "channel": channel}),
+        private_metadata=json.dumps({"action": action.value, "channel": channel or ""}),
     )
     return view.to_dict()
 
@@ -166,29 +195,36 @@ def read_form(view: dict[str, Any]) -> FormAnswer:
 
 
 def form_origin(view: dict[str, Any]) -> tuple[Action, str]:
-    """The action and channel a submitted form was opened for, or InvalidQuery."""
+    """The action and channel a submitted form was opened for (or whose channel was picked
+    in it), or InvalidQuery."""
     try:
         origin = json.loads(str(view.get("private_metadata", "")))
-        return Action(origin["action"]), _channel(origin["channel"])
+        action = Action(origin["action"])
+        opened_in = origin["channel"]
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidQuery(
             "form",
             "",
             "this form is out of date: open a new one with /cdn refresh or /cdn prefetch",
         ) from exc
+    if isinstance(opened_in, str) and opened_in:
+        return action, opened_in
+    picked = _value(_values(view), FormBlock.CHANNEL, ActionId.WRITE_CHANNEL)
+    chosen = picked.get("selected_conversation")
+    if not isinstance(chosen, str) or not chosen:
+        raise InvalidQuery("channel", "", "pick the channel to answer in")
+    return action, chosen
 
 
-def _channel(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError("no channel")
-    return value
+def _values(view: dict[str, Any]) -> Any:
+    state = view.get("state")
+    return state.get("values") if isinstance(state, dict) else None
 
 
 def submitted(view: dict[str, Any]) -> Submission:
     """The Submission a submitted form holds, or InvalidQuery naming what to change."""
     action, _ = form_origin(view)
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, dict) else None
+    values = _values(view)
     urls = _value(values, FormBlock.URLS, ActionId.WRITE_URLS).get("value") or ""
     # The form's choices go last, so they win over any option typed among the URLs.
     words = [str(urls)]
@@ -228,3 +264,15 @@ def form_errors(error: InvalidQuery, action: Action) -> dict[str, str]:
     if len(message) > _ERROR_LENGTH:
         message = message[: _ERROR_LENGTH - 1] + "…"
     return {block.value: message}
+
+
+NOTICE_TITLE = "CDN Task Bot"
+MAX_VIEW_BLOCKS = 100
+
+
+def notice_of(blocks: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A modal that only shows `blocks` (a reply's sections and context), with Close."""
+    view = View(
+        type="modal", title=NOTICE_TITLE, close="Close", blocks=list(blocks[:MAX_VIEW_BLOCKS])
+    )
+    return view.to_dict()

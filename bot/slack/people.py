@@ -1,6 +1,6 @@
-"""What the bot knows about the people it answers: their timezone (users.info) and the user
-groups they are in (usergroups.users.list), both cached, behind one Directory that holds the
-Web API client so listeners never see it."""
+"""What the bot knows about the people it answers: their timezone (users.info), the user
+groups they are in (usergroups.users.list) and the channels they are in (users.conversations),
+all cached, behind one Directory that holds the Web API client so listeners never see it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ class People(Protocol):
         """The groups among `wanted` that `user` is in."""
         ...
 
+    async def channels_of(self, user: str) -> frozenset[str] | None:
+        """The channels `user` is in (private ones only where the bot is too); None when
+        Slack will not say."""
+        ...
+
 
 class Directory:
     """People as the workspace knows them: the Web API client, bound once, and its caches."""
@@ -40,10 +45,12 @@ class Directory:
         *,
         timezones: Timezones | None = None,
         groups: Groups | None = None,
+        memberships: Memberships | None = None,
     ) -> None:
         self._client = client
         self._timezones = timezones or Timezones()
         self._groups = groups or Groups()
+        self._memberships = memberships or Memberships()
 
     async def timezone(self, user: str) -> tzinfo:
         """The timezone of `user`; UTC when Slack will not say."""
@@ -54,6 +61,10 @@ class Directory:
         if not wanted:
             return frozenset()
         return await self._groups.of(self._client, user, wanted)
+
+    async def channels_of(self, user: str) -> frozenset[str] | None:
+        """The channels `user` is in, as far as the bot may know (users.conversations)."""
+        return await self._memberships.of(self._client, user)
 
 
 class Timezones:
@@ -142,3 +153,55 @@ class Groups:
             log.warning("usergroups.users.list for %s failed: %s", group, exc)
             return None
         return frozenset(str(user) for user in answer.get("users") or [])
+
+
+class Memberships:
+    """The channels each person is in, from users.conversations, kept five minutes.
+
+    With a bot token Slack lists a person's public channels, and the private ones the bot is in
+    too. Without the `channels:read` and `groups:read` scopes (or when Slack fails) the answer
+    is None, remembered for `retry_after` seconds only.
+    """
+
+    PAGE = 200
+    PAGES = 5  # a thousand channels: past that, the Home lists what it found
+
+    def __init__(
+        self,
+        *,
+        ttl: float = 300,
+        retry_after: float = 30,
+        maxsize: int = 2000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._known: TTLCache[str, frozenset[str]] = TTLCache(maxsize, ttl, timer=timer)
+        self._failed: TTLCache[str, bool] = TTLCache(maxsize, retry_after, timer=timer)
+
+    async def of(self, client: AsyncWebClient, user_id: str) -> frozenset[str] | None:
+        """The channels `user_id` is in; None when Slack would not say."""
+        known = self._known.get(user_id)
+        if known is not None:
+            return known
+        if user_id in self._failed:
+            return None
+        found: set[str] = set()
+        cursor: str | None = None
+        try:
+            for _ in range(self.PAGES):
+                answer = await client.users_conversations(
+                    user=user_id,
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=self.PAGE,
+                    cursor=cursor,
+                )
+                found.update(str(channel.get("id")) for channel in answer.get("channels") or [])
+                cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("users.conversations for %s failed: %s", user_id, exc)
+            self._failed[user_id] = True
+            return None
+        self._known[user_id] = members = frozenset(found)
+        return members

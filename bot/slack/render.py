@@ -77,6 +77,14 @@ class ActionId(StrEnum):
     WRITE_KIND = "cdn_write_kind"
     WRITE_FORCE = "cdn_write_force"
     WRITE_AREA = "cdn_write_area"
+    WRITE_CHANNEL = "cdn_write_channel"
+    # The App Home's buttons (bot/slack/home.py).
+    HOME_REFRESH_FORM = "cdn_home_new_refresh"
+    HOME_PREFETCH_FORM = "cdn_home_new_prefetch"
+    HOME_FAILED = "cdn_home_failed"
+    HOME_RELOAD = "cdn_home_reload"
+    # "Refresh these" under the tasks of a message's links (bot/slack/shortcuts.py).
+    REFRESH_LINKS = "cdn_refresh_links"
 
 
 @dataclass(frozen=True)
@@ -434,6 +442,11 @@ BUTTON_LABELS = {
     ActionId.CANCEL_WRITE: "Cancel",
     ActionId.RETRY_FAILED: "Retry failed",
     ActionId.RETRY_TASKS: "Retry",
+    ActionId.HOME_REFRESH_FORM: "New refresh",
+    ActionId.HOME_PREFETCH_FORM: "New prefetch",
+    ActionId.HOME_FAILED: "Failed tasks",
+    ActionId.HOME_RELOAD: "Refresh (Home)",
+    ActionId.REFRESH_LINKS: "Refresh these",
 }
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
 

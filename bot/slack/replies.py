@@ -61,6 +61,24 @@ class Services:
         for act in acts:
             self.policy.check(act, user=user, channel=channel, user_groups=member_of)
 
+    async def allow_person(self, request: Request | type[Request], *, user: str) -> None:
+        """Raise NotAllowed unless the policy's people and user groups let `user` make
+        `request` with no channel to judge it by (a Workflow Builder step given none)."""
+        acts = needs(request)
+        if not acts:
+            return
+        member_of = await self.people.groups_of(user, self.policy.groups())
+        for act in acts:
+            self.policy.check_person(act, user=user, user_groups=member_of)
+
+    async def allow_somewhere(self, request: Request | type[Request], *, user: str) -> None:
+        """Raise NotAllowed when no channel could let `user` make `request`: checked before a
+        form that asks for its channel, which is judged in full once picked."""
+        member_of = await self.people.groups_of(user, self.policy.groups())
+        for act in needs(request):
+            if not self.policy.may_somewhere(act, user=user, user_groups=member_of):
+                raise NotAllowed(act.value, self.policy.contact)
+
     def entry(self, kind: str, *, user: str, channel: str, detail: str) -> AuditEntry:
         """A fresh audit entry for something that starts now."""
         return AuditEntry(self.clock(), user, channel, kind, detail[:500])
@@ -116,16 +134,36 @@ async def report_error(
     error: Exception, respond: AsyncRespond | None = None, *, replace: bool = False
 ) -> None:
     """The one error handler: words for known errors, an apology with a logged id otherwise."""
+    reply = error_reply(error)
+    if respond is not None:
+        await send(respond, reply, response_type="ephemeral", replace_original=replace)
+
+
+def error_reply(error: Exception) -> render.Reply:
+    """What people are told of `error` (logged here): its words, or an apology with an id."""
+    return (
+        render.problem(words_for(error))
+        if isinstance(error, BotError)
+        else render.apology(_logged(error))
+    )
+
+
+def words_for(error: Exception) -> str:
+    """The plain words for `error` (logged here), for surfaces that show plain text."""
     if isinstance(error, BotError):
         level = logging.INFO if isinstance(error, UserInputError) else logging.WARNING
         log.log(level, "answered with an error: %r", error)
-        reply = render.problem(wording.describe(error))
-    else:
-        error_id = uuid.uuid4().hex[:8]
-        log.error("unexpected error %s", error_id, exc_info=error)
-        reply = render.apology(error_id)
-    if respond is not None:
-        await send(respond, reply, response_type="ephemeral", replace_original=replace)
+        return wording.describe(error)
+    return (
+        "Sorry, something went wrong on our side. It has been logged as error "
+        f"{_logged(error)}; please try again."
+    )
+
+
+def _logged(error: Exception) -> str:
+    error_id = uuid.uuid4().hex[:8]
+    log.error("unexpected error %s", error_id, exc_info=error)
+    return error_id
 
 
 class _Placeholder:
@@ -196,7 +234,7 @@ async def deliver(
     except Exception as error:
         failure = error
         if entry is not None:
-            entry.outcome = _outcome(error)
+            entry.outcome = outcome_of(error)
     except BaseException:
         placeholder.cancel()  # cancelled: no note for an answer that will never come
         raise
@@ -219,7 +257,8 @@ async def deliver(
         await send(respond, reply, **options)
 
 
-def _outcome(error: Exception) -> str:
+def outcome_of(error: Exception) -> str:
+    """How an audit entry names the way `error` ended the request."""
     if isinstance(error, NotAllowed):
         return "denied"
     if isinstance(error, UserInputError):

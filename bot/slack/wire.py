@@ -1,7 +1,7 @@
-"""Slack's side of POST /slack/events on the wire: the v0 request signature and the form bodies
-of a slash command, a button click and a modal's submission. The verifier checks signatures
-with it; the playground and the test stand-in for Slack build every request they send the bot
-with it.
+"""Slack's side of POST /slack/events on the wire: the v0 request signature; the form bodies
+of a slash command, a button click (on a message or a Home tab), a modal's submission and a
+shortcut; and the Events API's JSON bodies. The verifier checks signatures with it; the
+playground and the test stand-in for Slack build every request they send the bot with it.
 
 Stdlib only: a stand-in for Slack needs no Slack SDK to speak like Slack.
 """
@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 def signature(body: bytes, *, secret: str, timestamp: str) -> str:
@@ -25,11 +26,14 @@ def signature(body: bytes, *, secret: str, timestamp: str) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def signed_headers(body: bytes, *, secret: str, timestamp: int) -> dict[str, str]:
-    """The headers Slack sends with a form `body` it signed at `timestamp` (Unix seconds)."""
+def signed_headers(
+    body: bytes, *, secret: str, timestamp: int, content_type: str = FORM
+) -> dict[str, str]:
+    """The headers Slack sends with a `body` it signed at `timestamp` (Unix seconds): a form,
+    or JSON for the Events API."""
     stamp = str(timestamp)
     return {
-        "Content-Type": FORM,
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": signature(body, secret=secret, timestamp=stamp),
     }
@@ -136,6 +140,86 @@ def view_submission_body(
         "is_enterprise_install": False,
     }
     return urlencode({"payload": json.dumps(_with_token(payload, sender))}).encode()
+
+
+def home_actions_body(
+    sender: Sender,
+    action: Mapping[str, Any],
+    *,
+    view: Mapping[str, Any],
+    view_id: str,
+    trigger_id: str,
+    action_ts: str,
+) -> bytes:
+    """The form body Slack sends when `sender` clicks `action` on their Home tab, which shows
+    `view` (as the app published it, known to Slack as `view_id`): no channel, no
+    response_url, the view instead."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": sender.user_id, "username": sender.user_name, "team_id": sender.team_id},
+        "team": {"id": sender.team_id, "domain": sender.team_domain},
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": trigger_id,
+        "view": {**view, "id": view_id, "team_id": sender.team_id, "app_id": sender.app_id},
+        "actions": [{**action, "action_ts": action_ts}],
+        "api_app_id": sender.app_id,
+    }
+    return urlencode({"payload": json.dumps(_with_token(payload, sender))}).encode()
+
+
+def message_shortcut_body(
+    sender: Sender,
+    callback_id: str,
+    message: Mapping[str, Any],
+    *,
+    response_url: str,
+    trigger_id: str,
+) -> bytes:
+    """The form body Slack sends when `sender` picks the message shortcut `callback_id` on
+    `message` in their channel: a JSON `payload` of type message_action."""
+    payload = {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "user": {"id": sender.user_id, "name": sender.user_name, "team_id": sender.team_id},
+        "team": {"id": sender.team_id, "domain": sender.team_domain},
+        "channel": {"id": sender.channel_id, "name": sender.channel_name},
+        "message": dict(message),
+        "message_ts": str(message.get("ts", "")),
+        "action_ts": str(message.get("ts", "")),
+        "api_app_id": sender.app_id,
+    }
+    return urlencode({"payload": json.dumps(_with_token(payload, sender))}).encode()
+
+
+def global_shortcut_body(sender: Sender, callback_id: str, *, trigger_id: str) -> bytes:
+    """The form body Slack sends when `sender` picks the global shortcut `callback_id`: no
+    channel, no response_url."""
+    payload = {
+        "type": "shortcut",
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "user": {"id": sender.user_id, "username": sender.user_name, "team_id": sender.team_id},
+        "team": {"id": sender.team_id, "domain": sender.team_domain},
+        "action_ts": trigger_id.split(".", 1)[0],
+        "api_app_id": sender.app_id,
+    }
+    return urlencode({"payload": json.dumps(_with_token(payload, sender))}).encode()
+
+
+def event_body(sender: Sender, event: Mapping[str, Any], *, event_id: str) -> bytes:
+    """The JSON body the Events API sends for `event`, delivered once as `event_id` (a retry
+    of it carries the same ID)."""
+    envelope = {
+        "type": "event_callback",
+        "team_id": sender.team_id,
+        "api_app_id": sender.app_id,
+        "event": dict(event),
+        "event_id": event_id,
+        "event_time": int(float(str(event.get("event_ts", "0")) or 0)),
+    }
+    return json.dumps(_with_token(envelope, sender)).encode()
 
 
 def _with_token(fields: dict[str, Any], sender: Sender) -> dict[str, Any]:

@@ -22,10 +22,22 @@ APP_TOKEN = "xapp-test-token"
 TRIGGER_ID = "1.2.3"
 
 
-def signed_headers(body: bytes, *, secret: str = SIGNING_SECRET, at: float | None = None):
-    """The headers Slack adds to a request it sends to the app."""
+def signed_headers(
+    body: bytes,
+    *,
+    secret: str = SIGNING_SECRET,
+    at: float | None = None,
+    content_type: str | None = None,
+):
+    """The headers Slack adds to a request it sends to the app (the Events API's bodies are
+    JSON, the rest forms)."""
+    if content_type is None:
+        content_type = wire.JSON if body.startswith(b"{") else wire.FORM
     return wire.signed_headers(
-        body, secret=secret, timestamp=int(time.time() if at is None else at)
+        body,
+        secret=secret,
+        timestamp=int(time.time() if at is None else at),
+        content_type=content_type,
     )
 
 
@@ -35,6 +47,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.url = ""
         self.api_calls: list[tuple[str, dict[str, Any]]] = []
+        self.tokens: list[tuple[str, str]] = []  # the token each Web API call came with
         self.responses: list[tuple[str, dict[str, Any]]] = []
         self.respond_status = 200
         self.respond_redirect: str | None = None  # where response_url answers redirect to
@@ -47,6 +60,10 @@ class FakeSlack:
         self.server_errors = 0  # how many coming posts get HTTP 500
         self.groups: dict[str, list[str]] = {}  # user group → members
         self.views_open_error: str | None = None  # what views.open answers, if it fails
+        self.views_publish_error: str | None = None
+        self.complete_error: str | None = None  # what functions.complete* answer, if they fail
+        # user → the channels users.conversations lists; None: it answers missing_scope.
+        self.memberships: dict[str, list[str]] | None = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
@@ -125,6 +142,8 @@ class FakeSlack:
             body.update(await request.json())
         elif request.can_read_body:
             body.update({k: str(v) for k, v in (await request.post()).items()})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.tokens.append((method, token))
         await self._note(lambda: self.api_calls.append((method, body)))
         if method == "auth.test":
             return web.json_response(
@@ -160,6 +179,29 @@ class FakeSlack:
             view = body.get("view")
             view = json.loads(view) if isinstance(view, str) else view
             return web.json_response({"ok": True, "view": {**view, "id": "V0FORM"}})
+        if method == "views.publish":
+            if self.views_publish_error is not None:
+                return web.json_response({"ok": False, "error": self.views_publish_error})
+            view = body.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return web.json_response({"ok": True, "view": {**view, "id": "V0HOME"}})
+        if method in ("functions.completeSuccess", "functions.completeError"):
+            if self.complete_error is not None:
+                return web.json_response({"ok": False, "error": self.complete_error})
+            return web.json_response({"ok": True})
+        if method == "users.conversations":
+            if self.memberships is None:
+                return web.json_response(
+                    {"ok": False, "error": "missing_scope", "needed": "channels:read"}
+                )
+            channels = self.memberships.get(str(body.get("user", "")), [])
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channels": [{"id": channel} for channel in channels],
+                    "response_metadata": {"next_cursor": ""},
+                }
+            )
         if method == "chat.postEphemeral":
             channel = str(body.get("channel", ""))
             if channel in self.channel_errors:
@@ -271,3 +313,60 @@ def form_submission(
     return wire.view_submission_body(
         sender(user), view, view_id="V0FORM", values=values, trigger_id=TRIGGER_ID
     )
+
+
+def home_opened(
+    user: str = "U0ANA1234", *, channel: str = "D0ANA1234", event_id: str = ""
+) -> bytes:
+    """The Events API body Slack sends when `user` opens the bot's Home tab."""
+    event = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel,
+        "tab": "home",
+        "event_ts": f"{time.time():.6f}",
+    }
+    return wire.event_body(sender(user), event, event_id=event_id or f"Ev{time.time_ns()}")
+
+
+def home_click(action: dict[str, Any], view: dict[str, Any], *, user: str = "U0ANA1234") -> bytes:
+    """The form body Slack sends when `user` clicks `action` on the Home `view` published."""
+    return wire.home_actions_body(
+        sender(user),
+        {**action, "block_id": "b1"},
+        view=view,
+        view_id="V0HOME",
+        trigger_id=TRIGGER_ID,
+        action_ts=f"{time.time():.6f}",
+    )
+
+
+def message_shortcut(
+    message: dict[str, Any], *, response_url: str, user: str = "U0ANA1234"
+) -> bytes:
+    """The form body Slack sends when `user` picks "Check CDN tasks" on `message` in #ops."""
+    message = {"type": "message", "user": "U0BOB0001", "ts": f"{time.time():.6f}", **message}
+    return wire.message_shortcut_body(
+        sender(user), "cdn_check_links", message, response_url=response_url, trigger_id=TRIGGER_ID
+    )
+
+
+def global_shortcut(user: str = "U0ANA1234") -> bytes:
+    """The form body Slack sends when `user` picks "New CDN refresh"."""
+    return wire.global_shortcut_body(sender(user), "cdn_new_refresh", trigger_id=TRIGGER_ID)
+
+
+def function_executed(
+    callback_id: str, inputs: dict[str, Any], *, execution_id: str, event_id: str = ""
+) -> bytes:
+    """The Events API body Slack sends when a workflow runs the step `callback_id`."""
+    event = {
+        "type": "function_executed",
+        "function": {"id": "Fn0STEP", "callback_id": callback_id, "type": "app", "app_id": "A1"},
+        "inputs": inputs,
+        "function_execution_id": execution_id,
+        "workflow_execution_id": "Wx0RUN",
+        "event_ts": f"{time.time():.6f}",
+        "bot_access_token": "xwfp-just-in-time",
+    }
+    return wire.event_body(sender(), event, event_id=event_id or f"Ev{time.time_ns()}")

@@ -188,3 +188,50 @@ def test_any_text_is_a_submission_or_errors_under_the_forms_own_fields(urls, act
     fields = {block["block_id"] for block in view["blocks"]}
     assert (answer.submission is None) == bool(answer.errors)
     assert set(answer.errors) <= fields
+
+
+def test_a_form_opened_from_no_channel_asks_for_one_and_answers_there():
+    view = write_form(Action.REFRESH, channel=None)
+    check_modal(view)
+    picker = view["blocks"][0]
+    assert picker["block_id"] == FormBlock.CHANNEL and picker["type"] == "input"
+    assert picker["element"]["filter"] == {"include": ["public", "private"]}
+    urls = {FormBlock.URLS: {ActionId.WRITE_URLS: {"value": "https://www.example.com/a.js"}}}
+    unpicked = read_form({**view, "state": {"values": urls}})
+    assert unpicked.submission is None and list(unpicked.errors) == [FormBlock.CHANNEL]
+    picked = {
+        **urls,
+        FormBlock.CHANNEL: {
+            ActionId.WRITE_CHANNEL: {"type": "conversations_select", "selected_conversation": "C7"}
+        },
+    }
+    answer = read_form({**view, "state": {"values": picked}})
+    assert answer.channel == "C7" and answer.submission is not None
+
+
+def test_a_channel_named_when_opened_wins_over_anything_picked():
+    view = write_form(Action.PREFETCH, channel="C1")
+    assert all(block["block_id"] != FormBlock.CHANNEL for block in view["blocks"])
+    values = {
+        FormBlock.URLS: {ActionId.WRITE_URLS: {"value": "https://www.example.com/a.js"}},
+        FormBlock.CHANNEL: {ActionId.WRITE_CHANNEL: {"selected_conversation": "C666"}},
+    }
+    assert read_form({**view, "state": {"values": values}}).channel == "C1"
+
+
+def test_the_urls_can_be_filled_in_up_to_the_inputs_limit():
+    urls = "https://www.example.com/a.js\nhttps://www.example.com/b.js"
+    view = write_form(Action.REFRESH, channel="C1", urls=urls)
+    check_modal(view)
+    assert view["blocks"][0]["element"]["initial_value"] == urls
+    long = write_form(Action.REFRESH, channel="C1", urls="x" * 5000)
+    assert len(long["blocks"][0]["element"]["initial_value"]) == modals.MAX_URL_TEXT
+    assert "initial_value" not in write_form(Action.REFRESH, channel="C1")["blocks"][0]["element"]
+
+
+def test_a_notice_is_a_modal_with_only_a_close_button():
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": ":warning: no"}}
+    view = modals.notice_of([section])
+    check_modal(view)
+    assert view["close"]["text"] == "Close" and "submit" not in view
+    assert view["blocks"] == [section]

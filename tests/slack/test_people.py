@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.people import Directory, Groups, Timezones
+from bot.slack.people import Directory, Groups, Memberships, Timezones
 
 
 async def test_timezones_are_looked_up_once_and_fall_back_to_utc(fake_slack):
@@ -88,3 +88,22 @@ async def test_the_directory_binds_the_client_once(fake_slack):
     assert fake_slack.calls_of("usergroups.users.list") == []  # nothing wanted, nothing asked
     wanted = frozenset({"S0ONCALL1", "S0OTHERS1"})
     assert await people.groups_of("U0ANA1234", wanted) == {"S0ONCALL1"}
+
+
+async def test_memberships_are_listed_kept_and_refused_without_the_scopes(fake_slack):
+    client = AsyncWebClient(token="xoxb-1", base_url=fake_slack.api_url)
+    client.retry_handlers.clear()
+    ticks = Ticks()
+    memberships = Memberships(timer=ticks)
+    fake_slack.memberships = {"U0ANA1234": ["C1", "G2"]}
+    assert await memberships.of(client, "U0ANA1234") == {"C1", "G2"}
+    assert await memberships.of(client, "U0ANA1234") == {"C1", "G2"}
+    (asked,) = fake_slack.calls_of("users.conversations")
+    assert asked["types"] == "public_channel,private_channel" and asked["exclude_archived"]
+    fake_slack.memberships = None  # the app lacks channels:read
+    assert await memberships.of(client, "U0BOB0001") is None
+    fake_slack.memberships = {"U0BOB0001": ["C3"]}
+    ticks.now += 1  # a failure is remembered briefly...
+    assert await memberships.of(client, "U0BOB0001") is None
+    ticks.now += 60  # ...not for long
+    assert await Directory(client, memberships=memberships).channels_of("U0BOB0001") == {"C3"}

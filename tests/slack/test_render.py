@@ -216,6 +216,7 @@ def test_the_audit_view_shows_mentions_labels_and_local_times():
 
 def test_every_button_has_a_label_for_the_audit_view():
     fields = {ActionId.WRITE_URLS, ActionId.WRITE_KIND, ActionId.WRITE_FORCE, ActionId.WRITE_AREA}
+    fields.add(ActionId.WRITE_CHANNEL)
     assert set(BUTTON_LABELS) == set(ActionId) - fields
 
 

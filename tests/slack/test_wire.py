@@ -109,3 +109,56 @@ def test_view_submission_body_is_a_modal_submission_to_bolt():
     assert internals.extract_team_id(parsed) == "T1"
     assert internals.extract_channel_id(parsed) is None  # a modal has no channel
     assert "token" not in parsed
+
+
+def test_home_actions_body_is_a_click_on_a_home_tab_to_bolt():
+    view = {"type": "home", "callback_id": "cdn_home", "private_metadata": '{"channel": "D1"}'}
+    action = {"action_id": "cdn_home_reload", "type": "button", "value": "home"}
+    body = wire.home_actions_body(
+        SENDER, action, view=view, view_id="V9", trigger_id="1.2.3", action_ts="1.5"
+    )
+    check_body(body.decode(), content_type=wire.FORM)
+    parsed = internals.parse_body(body.decode(), wire.FORM)
+    assert payload_utils.is_block_actions(parsed)
+    assert parsed["view"]["private_metadata"] == '{"channel": "D1"}'
+    assert parsed["container"] == {"type": "view", "view_id": "V9"}
+    assert internals.extract_user_id(parsed) == "U0ANA1234"
+    assert internals.extract_channel_id(parsed) is None  # a Home tab is in no channel
+    assert "response_url" not in parsed
+
+
+def test_shortcut_bodies_are_shortcuts_to_bolt():
+    message = {"type": "message", "user": "U0BOB0001", "text": "<https://a.example.com/x>"}
+    message["ts"] = "1700000000.000100"
+    body = wire.message_shortcut_body(
+        SENDER, "cdn_check_links", message, response_url=HOOK, trigger_id="1.2.3"
+    )
+    check_body(body.decode(), content_type=wire.FORM)
+    parsed = internals.parse_body(body.decode(), wire.FORM)
+    assert payload_utils.is_message_shortcut(parsed)
+    assert payload_utils.to_shortcut(parsed)["callback_id"] == "cdn_check_links"
+    assert parsed["message"] == message and parsed["response_url"] == HOOK
+    assert internals.extract_channel_id(parsed) == "C1"
+
+    body = wire.global_shortcut_body(SENDER, "cdn_new_refresh", trigger_id="1.2.3")
+    check_body(body.decode(), content_type=wire.FORM)
+    parsed = internals.parse_body(body.decode(), wire.FORM)
+    assert payload_utils.is_global_shortcut(parsed)
+    assert internals.extract_channel_id(parsed) is None
+    assert internals.extract_user_id(parsed) == "U0ANA1234"
+
+
+def test_event_body_is_an_event_to_bolt_and_signed_as_json():
+    event = {"type": "app_home_opened", "user": "U0ANA1234", "channel": "D1", "tab": "home"}
+    body = wire.event_body(SENDER, {**event, "event_ts": "1700000000.5"}, event_id="Ev1")
+    check_body(body.decode(), content_type=wire.JSON)
+    parsed = internals.parse_body(body.decode(), wire.JSON)
+    assert payload_utils.is_event(parsed)
+    assert payload_utils.to_event(parsed)["type"] == "app_home_opened"
+    assert parsed["event_id"] == "Ev1" and parsed["event_time"] == 1700000000
+    assert internals.extract_user_id(parsed) == "U0ANA1234"
+    headers = wire.signed_headers(body, secret="s3cret", timestamp=NOW, content_type=wire.JSON)
+    assert headers["Content-Type"] == "application/json"
+    ours = Verifier("s3cret", clock=lambda: NOW)
+    stamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    assert ours.problem(body, timestamp=stamp, signature=signature) is None

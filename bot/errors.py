@@ -9,7 +9,9 @@ BotError
 │   ├── TooManyInFlight         this person already has as many commands running as allowed
 │   ├── NotEnoughQuota          today's quota left is less than a refresh or prefetch needs
 │   ├── ConfirmationGone        a confirmation button that is unknown or expired
-│   └── AlreadySubmitted        a confirmation already used: by whom and when
+│   ├── AlreadySubmitted        a confirmation already used: by whom and when
+│   └── TasksNotFound           task IDs a lookup did not find (gone, or not this account's)
+├── PartlySubmitted             a submission made without a click stopped short (a workflow's)
 ├── ConfigurationError          the operator's settings are missing or contradictory
 ├── TookTooLong                 a command ran out of its time before it had an answer
 └── UpstreamError               the CDN API did not give us an answer we can use
@@ -110,6 +112,30 @@ class AlreadySubmitted(UserInputError):
         super().__init__(f"already used by {used_by} at {used_at.isoformat()}")
         self.used_by = used_by
         self.used_at = used_at
+
+
+class TasksNotFound(UserInputError):
+    """A lookup by ID did not find `task_ids` (older than the API keeps, another account's, or,
+    when `scoped`, outside what the channel may see)."""
+
+    def __init__(self, *, task_ids: tuple[str, ...], scoped: bool = False) -> None:
+        super().__init__(f"not found: {','.join(task_ids)}")
+        self.task_ids = task_ids
+        self.scoped = scoped
+
+
+class PartlySubmitted(BotError):
+    """A submission with no one to confirm it (a Workflow Builder step's) stopped at `cause`:
+    `accepted` of `wanted` paths went in, making `task_ids`."""
+
+    def __init__(
+        self, *, cause: BotError, accepted: int, wanted: int, task_ids: tuple[str, ...]
+    ) -> None:
+        super().__init__(f"{accepted} of {wanted} submitted: {cause}")
+        self.cause = cause
+        self.accepted = accepted
+        self.wanted = wanted
+        self.task_ids = task_ids
 
 
 class TookTooLong(BotError):

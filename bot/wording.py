@@ -18,11 +18,13 @@ from bot.errors import (
     MalformedResponse,
     NotAllowed,
     NotEnoughQuota,
+    PartlySubmitted,
     PermissionDenied,
     QueryTooCostly,
     QueryTooDeep,
     QuotaExceeded,
     RequestRejected,
+    TasksNotFound,
     Throttled,
     TookTooLong,
     TooManyInFlight,
@@ -140,6 +142,27 @@ def _already_submitted(error: AlreadySubmitted) -> str:
     return (
         f"Already submitted by @{error.used_by} at {error.used_at:%Y-%m-%d %H:%M:%S %Z}. "
         "A confirmation submits once, so nothing more was sent."
+    )
+
+
+@_words(TasksNotFound)
+def _tasks_not_found(error: TasksNotFound) -> str:
+    shown = ", ".join(error.task_ids[:10])
+    more = f" and {len(error.task_ids) - 10:,} more" if len(error.task_ids) > 10 else ""
+    where = ", or outside the domains this channel may see" if error.scoped else ""
+    return (
+        f"No task {shown}{more}: tasks are kept three days, and only this account's are "
+        f"found{where}."
+    )
+
+
+@_words(PartlySubmitted)
+def _partly_submitted(error: PartlySubmitted) -> str:
+    if not error.accepted:
+        return f"{describe(error.cause)} Nothing was submitted."
+    return (
+        f"{describe(error.cause)} Only {error.accepted:,} of {error.wanted:,} URLs went in "
+        f"(tasks {', '.join(error.task_ids)})."
     )
 
 

@@ -25,6 +25,13 @@ KEYWORD_EXAMPLES: dict[type, dict[str, object]] = {
     errors.NotEnoughQuota: {"action": "refresh", "kind": "File", "wanted": 2500, "left": 1500},
     errors.ConfirmationGone: {"expired": True},
     errors.AlreadySubmitted: {"used_by": "U0ANA1234", "used_at": datetime(2025, 5, 1, tzinfo=UTC)},
+    errors.TasksNotFound: {"task_ids": ("704225667",), "scoped": True},
+    errors.PartlySubmitted: {
+        "cause": errors.QuotaExceeded("RefreshObjectCaches", code="QuotaExceeded.Refresh"),
+        "accepted": 1000,
+        "wanted": 1500,
+        "task_ids": ("1", "2"),
+    },
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from cachetools import TTLCache
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -18,7 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack import actions, commands, writes
+from bot.slack import actions, commands, home, shortcuts, steps, writes
 from bot.slack.forms import register as register_form
 from bot.slack.hooks import GuardedRespond, ReplyHosts, reply_hosts
 from bot.slack.payloads import Malformed, check_body
@@ -90,12 +91,40 @@ def create_app(
     )
     _quiet(logging.getLogger("slack_bolt.AsyncRequestVerification"))
     app.use(_replies_only_to(reply_hosts(settings.slack_api_url, extra=reply_origins)))
+    app.use(_once_per_event(TTLCache(maxsize=EVENTS_REMEMBERED, ttl=EVENT_MEMORY)))
     app.error(report_error)
     commands.register(app, services=services)
     actions.register(app, services=services)
     writes.register(app, services=services)
     register_form(app, services=services)
+    home.register(app, services=services)
+    shortcuts.register(app, services=services)
+    steps.register(app, services=services)
     return app
+
+
+# Slack retries an event it did not see acknowledged in time (X-Slack-Retry-Num), for up to
+# about an hour, with the same event_id.
+EVENT_MEMORY = 3600.0
+EVENTS_REMEMBERED = 10_000
+
+
+def _once_per_event(seen: TTLCache[str, bool]) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Bolt middleware: an Events API delivery whose event_id was handled already (Slack's
+    retry of one whose acknowledgement it missed) is acknowledged and dropped."""
+
+    async def once(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and event_id:
+            if event_id in seen:
+                log.info("dropped a repeated delivery of event %s", event_id)
+                return BoltResponse(status=200, body="")
+            seen[event_id] = True
+        return await next()
+
+    return once
 
 
 def _replies_only_to(hosts: ReplyHosts) -> Callable[..., Awaitable[BoltResponse | None]]:

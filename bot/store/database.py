@@ -1,5 +1,6 @@
 """The store: subscriptions, what each channel was told, mutes, the watcher's mark, the audit
-trail, confirmations of writes and the submissions whose progress is followed.
+trail, confirmations of writes, the submissions whose progress is followed, and the lease that
+says which replica does the background work.
 
 SQLite (one host) or PostgreSQL (any number of replicas) through SQLAlchemy Core; the queries
 live in one module per table, and `Store.open` migrates the schema with Alembic."""
@@ -14,8 +15,9 @@ from bot.core.progress import Tracked
 from bot.core.submission import Claim, Confirmation
 from bot.core.tasks import ObjectType
 from bot.core.watch import Subscription
-from bot.store import announced, audit, confirmations, migrate, mutes, subscriptions, tracked
+from bot.store import announced, audit, confirmations, lease, migrate, mutes, subscriptions, tracked
 from bot.store.engine import Connector
+from bot.store.lease import Fence
 from bot.store.mutes import ActiveMute
 
 __all__ = ["ActiveMute", "Store"]
@@ -108,12 +110,17 @@ class Store:
             return await announced.announced(connection, wanted)
 
     async def record_announced(
-        self, channel_id: str, task_ids: Iterable[str], now: datetime
-    ) -> None:
-        """Remember that `channel_id` has heard of these tasks (after Slack accepted the post)."""
+        self, channel_id: str, task_ids: Iterable[str], now: datetime, *, fence: Fence | None = None
+    ) -> bool:
+        """Remember that `channel_id` has heard of these tasks (after Slack accepted the post).
+        With a `fence`, only while it is still the running lease: False, and nothing written,
+        once it is not."""
         rows = list(task_ids)
         async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
             await announced.record(connection, channel_id, rows, now)
+        return True
 
     async def forget_announced_before(self, moment: datetime) -> None:
         """Drop records no window can reach again (older than the API's history)."""
@@ -211,7 +218,30 @@ class Store:
         async with self._db.reading() as connection:
             return await announced.high_water(connection)
 
-    async def set_high_water(self, moment: datetime) -> None:
-        """Move the watcher's mark."""
+    async def set_high_water(self, moment: datetime, *, fence: Fence | None = None) -> bool:
+        """Move the watcher's mark. With a `fence`, only while it is still the running lease:
+        False, and the mark left where it was, once it is not."""
         async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
             await announced.set_high_water(connection, moment)
+        return True
+
+    # -- who does the background work -------------------------------------------------------
+
+    async def acquire_lease(self, name: str, holder: str, ttl: float) -> Fence | None:
+        """Take lease `name` for `ttl` seconds of the database's clock if it is free or expired,
+        or renew it if `holder` has it (the epoch grows only when the holder changes). None
+        while another holder's lease runs; of callers racing from any process, one wins."""
+        async with self._db.writing() as connection:
+            return await lease.acquire(connection, name, holder, ttl)
+
+    async def release_lease(self, fence: Fence) -> None:
+        """End the lease now if `fence` still holds it, so a standby takes over at once."""
+        async with self._db.writing() as connection:
+            await lease.release(connection, fence)
+
+    async def lease_holder(self, name: str) -> tuple[str, int, bool] | None:
+        """Who has (or last had) lease `name`: (holder, epoch, expired); None if nobody ever."""
+        async with self._db.reading() as connection:
+            return await lease.holder(connection, name)

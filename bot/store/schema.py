@@ -118,3 +118,14 @@ tracked = Table(
     Column("finished_at", Moment),
     Index("tracked_unfinished", "finished_at"),
 )
+
+# Who does the background work: one row per lease, on the database's clock. `epoch` grows with
+# every change of holder and fences the holder's writes.
+lease = Table(
+    "lease",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),  # Unix milliseconds, the database's clock
+)

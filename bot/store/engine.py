@@ -53,6 +53,11 @@ def database_url(text: str) -> URL:
     url = url.set(drivername=_SCHEMES[scheme])
     if url.get_backend_name() == SQLITE and not url.database:
         url = url.set(database=":memory:")
+    if "sslmode" in url.query:
+        # libpq's spelling, as hosted databases hand it out; asyncpg takes the same modes as `ssl`.
+        url = url.difference_update_query(["sslmode"]).update_query_dict(
+            {"ssl": url.query["sslmode"]}
+        )
     return url
 
 

@@ -39,6 +39,11 @@ def test_the_password_and_host_reach_the_driver():
     assert url.query == {"ssl": "require"}
 
 
+def test_libpq_sslmode_becomes_asyncpgs_ssl():
+    url = database_url("postgres://bot@db/cdn?sslmode=verify-full")
+    assert dict(url.query) == {"ssl": "verify-full"}
+
+
 def test_only_a_memory_database_is_in_memory():
     assert in_memory(database_url("sqlite:///:memory:"))
     assert not in_memory(database_url("sqlite:///bot.db"))

@@ -103,9 +103,15 @@ def _is_input(block: object) -> bool:
     return isinstance(block, dict) and block.get("type") == "input"
 
 
-def state_values(view: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The `view.state.values` Slack sends for `inputs` (block_id → the text typed, or the
-    values of the options chosen), keeping only what the view's inputs offer."""
+def state_values(
+    view: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    *,
+    conversations: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The `view.state.values` Slack sends for `inputs` (block_id → the text typed, the values
+    of the options chosen, or a conversation picked among `conversations`), keeping only what
+    the view's inputs offer."""
     values: dict[str, Any] = {}
     for block in view.get("blocks", []):
         if not _is_input(block) or not isinstance(block.get("element"), dict):
@@ -122,6 +128,8 @@ def state_values(view: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str
             state = {"selected_option": options[0] if options else None}
         elif kind == "checkboxes":
             state = {"selected_options": options}
+        elif kind == "conversations_select":
+            state = {"selected_conversation": given if given in conversations else None}
         else:
             continue
         values[str(block.get("block_id", ""))] = {

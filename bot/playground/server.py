@@ -1,4 +1,5 @@
-"""The playground's state and HTTP routes: channels, messages, and the Slack side of the wire.
+"""The playground's state and HTTP routes: channels, messages, the app's Home and DM, and the
+Slack side of the wire.
 
 The page talks to /playground/*; the bot talks to /api/* (its Web API) and to the response_url
 receivers; the playground talks to the bot only through its real /slack/events endpoint.
@@ -8,7 +9,6 @@ Everything it keeps is bounded: the newest messages, events and response_urls on
 from __future__ import annotations
 
 import asyncio
-import hmac
 import itertools
 import json
 import secrets
@@ -24,12 +24,23 @@ import aiohttp
 from aiohttp import web
 
 from bot.playground.guard import Guard
-from bot.playground.modals import Modals, ViewRefused, state_values
-from bot.playground.workspace import Channel, Hook, Message
+from bot.playground.home import HomeTab
+from bot.playground.modals import Modals, state_values
+from bot.playground.webapi import WebApi
+from bot.playground.workspace import (
+    APP_DM,
+    APP_ID,
+    BOT_USER,
+    TEAM_ID,
+    USER_ID,
+    USER_NAME,
+    Channel,
+    Hook,
+    Message,
+)
 from bot.slack import wire
 
-USER_ID, USER_NAME, TEAM_ID, BOT_USER = "U0PLAYER1", "you", "T0PLAYGND", "U0CDNBOT1"
-APP_ID = "A0PLAYGND"
+SHORTCUTS = {"message": "cdn_check_links", "global": "cdn_new_refresh"}
 STATIC = {"app.js": "application/javascript", "style.css": "text/css"}
 LONG_POLL_SECONDS = 25
 # What a long session may leave behind: the page shows the newest, older ones go.
@@ -70,8 +81,10 @@ class Playground:
                 Channel("C0GENERAL", "general"),
                 Channel("C0CDNOPS1", "cdn-ops"),
                 Channel("G0SECRET1", "secret", private=True, bot_member=False),
+                Channel(APP_DM, "cdn-task-bot", private=True, direct=True),
             )
         }
+        self.home = HomeTab(user_id=USER_ID, channel=APP_DM)
         self.messages: dict[int, Message] = {}
         self.events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
         self._seq = 0
@@ -94,10 +107,12 @@ class Playground:
         app.router.add_post("/playground/action", guarded(self._action, page_call=True))
         app.router.add_post("/playground/view", guarded(self._submit_view, page_call=True))
         app.router.add_post("/playground/view/close", guarded(self._close_view, page_call=True))
+        app.router.add_post("/playground/home", guarded(self._open_home, page_call=True))
+        app.router.add_post("/playground/shortcut", guarded(self._shortcut, page_call=True))
         # The bot's side: a response_url is its own secret (unguessable, like Slack's), and
         # the Web API stand-in wants this run's bot token.
         app.router.add_post("/playground/respond/{hook}", guarded(self._respond))
-        app.router.add_route("*", "/api/{method}", guarded(self._api))
+        app.router.add_route("*", "/api/{method}", guarded(WebApi(self, token=self._token).answer))
         app.on_cleanup.append(self._close)
 
     async def _close(self, _app: web.Application) -> None:
@@ -106,23 +121,25 @@ class Playground:
 
     # -- messages ---------------------------------------------------------------------------
 
-    async def _publish(self, message: Message) -> Message:
+    async def show(self, message: Message) -> Message:
+        """Keep `message` (new or changed) and tell the page."""
         async with self._changed:
             self.messages[message.id] = message
             while len(self.messages) > MAX_MESSAGES:
                 del self.messages[next(iter(self.messages))]
-        await self._event({"message": asdict(message)})
+        await self.tell_page({"message": asdict(message)})
         return message
 
-    async def _event(self, event: dict[str, Any]) -> None:
+    async def tell_page(self, event: dict[str, Any]) -> None:
         """Tell the page: a message is new or changed, a modal opened or closed."""
         async with self._changed:
             self._seq += 1
             self.events.append({"seq": self._seq, **event})
             self._changed.notify_all()
 
-    async def _add(self, channel: str, author: str, text: str, **fields: Any) -> Message:
-        return await self._publish(Message(next(self._ids), channel, author, text, **fields))
+    async def post(self, channel: str, author: str, text: str, **fields: Any) -> Message:
+        """A new message in `channel`."""
+        return await self.show(Message(next(self._ids), channel, author, text, **fields))
 
     async def _events(self, request: web.Request) -> web.Response:
         try:
@@ -149,6 +166,13 @@ class Playground:
             f'<li><button class="channel" data-channel="{c.id}">'
             f"{'🔒' if c.private else '#'} {escape(c.name)}</button></li>"
             for c in self.channels.values()
+            if not c.direct
+        )
+        apps = "".join(
+            f'<li><button class="channel app" data-channel="{c.id}" data-app="home">'
+            f"🤖 {escape(c.name)}</button></li>"
+            for c in self.channels.values()
+            if c.direct
         )
         address = f"<code>{escape(self.base_url)}</code>"
         reach = (
@@ -160,6 +184,7 @@ class Playground:
         html = resources.files(__package__).joinpath("static/index.html").read_text("utf-8")
         for name, value in (
             ("channels", items),
+            ("apps", apps),
             ("reach", reach),
             ("token", escape(self.page_token)),
         ):
@@ -184,16 +209,16 @@ class Playground:
             raise web.HTTPBadRequest(text="unknown channel or empty text")
         if text.startswith("/invite"):
             self.channels[channel].bot_member = True
-            await self._add(channel, "system", "cdn-task-bot was added to the channel.")
+            await self.post(channel, "system", "cdn-task-bot was added to the channel.")
             return web.json_response({"status": 200})
         if not text.startswith("/cdn"):
             if text.startswith("/"):
                 note = "Only /cdn and /invite @cdn-task-bot work in the playground."
-                await self._add(channel, "system", note, ephemeral=True)
+                await self.post(channel, "system", note, ephemeral=True)
             else:
-                await self._add(channel, "you", text)
+                await self.post(channel, "you", text)
             return web.json_response({"status": 200})
-        await self._add(channel, "you", text, ephemeral=True)
+        await self.post(channel, "you", text, ephemeral=True)
         body = wire.command_body(
             self._sender(channel),
             # Slack sends &, < and > as HTML entities whatever should_escape says.
@@ -205,14 +230,27 @@ class Playground:
 
     async def _action(self, request: web.Request) -> web.Response:
         form = await request.json()
-        message = self.messages.get(int(form.get("message", 0)))
-        if message is None:
-            raise web.HTTPBadRequest(text="unknown message")
         action = {
             key: form[key]
             for key in ("action_id", "block_id", "type", "value", "selected_option")
             if key in form
         }
+        if form.get("home"):
+            # A click on the Home tab: no channel, no response_url, the view instead.
+            if self.home.view is None:
+                raise web.HTTPBadRequest(text="no Home was published")
+            body = wire.home_actions_body(
+                self._sender(APP_DM),
+                action,
+                view=self.home.view,
+                view_id=self.home.view["id"],
+                trigger_id=self.modals.trigger(APP_DM),
+                action_ts=f"{time.time():.6f}",
+            )
+            return web.json_response({"status": await self._to_bot(body)})
+        message = self.messages.get(int(form.get("message", 0)))
+        if message is None:
+            raise web.HTTPBadRequest(text="unknown message")
         body = wire.block_actions_body(
             self._sender(message.channel),
             action,
@@ -221,6 +259,43 @@ class Playground:
             action_ts=f"{time.time():.6f}",
             message_ts=message.ts,
             ephemeral=message.ephemeral,
+        )
+        return web.json_response({"status": await self._to_bot(body)})
+
+    async def _open_home(self, request: web.Request) -> web.Response:
+        """The person opened the app's Home tab: Slack tells the bot (every time)."""
+        form = await request.json()
+        self.user_tz = str(form.get("tz") or self.user_tz)
+        body = self.home.opened(self._sender(APP_DM))
+        status, _ = await self._send_to_bot(body, content_type=wire.JSON)
+        return web.json_response({"status": status, "view": self.home.view})
+
+    async def _shortcut(self, request: web.Request) -> web.Response:
+        """A shortcut: "Check CDN tasks" on a message, or "New CDN refresh" from anywhere."""
+        form = await request.json()
+        channel = str(form.get("channel", ""))
+        if channel not in self.channels:
+            raise web.HTTPBadRequest(text="unknown channel")
+        if form.get("callback_id") == SHORTCUTS["global"]:
+            body = wire.global_shortcut_body(
+                self._sender(channel), SHORTCUTS["global"], trigger_id=self.modals.trigger(channel)
+            )
+            return web.json_response({"status": await self._to_bot(body)})
+        message = self.messages.get(int(form.get("message", 0)))
+        if message is None or message.deleted or message.channel != channel:
+            raise web.HTTPBadRequest(text="unknown message")
+        author = {"bot": BOT_USER, "you": USER_ID}.get(message.author, "USLACKBOT")
+        # As Slack sends a message: its text with &, < and > as entities unless the bot wrote it.
+        text = message.text if message.author == "bot" else _entities(message.text)
+        shown: dict[str, Any] = {"type": "message", "user": author, "text": text, "ts": message.ts}
+        if message.blocks:
+            shown["blocks"] = message.blocks
+        body = wire.message_shortcut_body(
+            self._sender(channel),
+            SHORTCUTS["message"],
+            shown,
+            response_url=self._new_hook(channel, None),
+            trigger_id=self.modals.trigger(channel),
         )
         return web.json_response({"status": await self._to_bot(body)})
 
@@ -236,7 +311,7 @@ class Playground:
             self._sender(opened.channel),
             opened.view,
             view_id=opened.id,
-            values=state_values(opened.view, inputs),
+            values=state_values(opened.view, inputs, conversations=frozenset(self.channels)),
             trigger_id=self.modals.trigger(opened.channel),
         )
         status, text = await self._send_to_bot(body)
@@ -256,7 +331,7 @@ class Playground:
 
     async def _forget_view(self, view_id: str) -> None:
         if self.modals.close(view_id) is not None:
-            await self._event({"view_closed": view_id})
+            await self.tell_page({"view_closed": view_id})
 
     def _sender(self, channel: str) -> wire.Sender:
         return wire.Sender(
@@ -284,11 +359,13 @@ class Playground:
         status, _ = await self._send_to_bot(body)
         return status
 
-    async def _send_to_bot(self, body: bytes) -> tuple[int, str]:
+    async def _send_to_bot(self, body: bytes, *, content_type: str = wire.FORM) -> tuple[int, str]:
         """The bot's HTTP status and body for a signed request (its ack's body)."""
         if self._http is None:
             self._http = aiohttp.ClientSession()
-        headers = wire.signed_headers(body, secret=self._secret, timestamp=int(time.time()))
+        headers = wire.signed_headers(
+            body, secret=self._secret, timestamp=int(time.time()), content_type=content_type
+        )
         async with self._http.post(
             f"{self.base_url}/slack/events", data=body, headers=headers
         ) as answer:
@@ -307,13 +384,13 @@ class Playground:
         origin = self.messages.get(hook.origin) if hook.origin is not None else None
         if origin is not None and reply.get("delete_original"):
             origin.deleted = True
-            await self._publish(origin)
+            await self.show(origin)
         elif origin is not None and reply.get("replace_original"):
             origin.text, origin.blocks = reply.get("text", ""), reply.get("blocks", [])
-            await self._publish(origin)
+            await self.show(origin)
         else:
             visible = reply.get("response_type") == "in_channel"
-            await self._add(
+            await self.post(
                 hook.channel,
                 "bot",
                 reply.get("text", ""),
@@ -321,73 +398,3 @@ class Playground:
                 ephemeral=not visible,
             )
         return web.Response(text="ok")
-
-    async def _api(self, request: web.Request) -> web.Response:
-        offered = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(offered, f"Bearer {self._token}".encode()):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        body: dict[str, Any] = dict(request.query)
-        if request.content_type == "application/json":
-            body.update(await request.json())
-        elif request.can_read_body:
-            body.update({k: str(v) for k, v in (await request.post()).items()})
-        method = request.match_info["method"]
-        if method == "auth.test":
-            return web.json_response(
-                {"ok": True, "user_id": BOT_USER, "bot_id": "B0CDNBOT1", "team_id": TEAM_ID}
-            )
-        if method == "users.info":
-            user = {"id": body.get("user"), "tz": self.user_tz}
-            return web.json_response({"ok": True, "user": user})
-        if method in ("chat.postMessage", "chat.postEphemeral"):
-            channel = self.channels.get(str(body.get("channel", "")))
-            if channel is None:
-                return web.json_response({"ok": False, "error": "channel_not_found"})
-            if channel.private and not channel.bot_member:
-                return web.json_response({"ok": False, "error": "not_in_channel"})
-            text, blocks = str(body.get("text", "")), _json_field(body.get("blocks")) or []
-            if method == "chat.postMessage":
-                message = await self._add(channel.id, "bot", text, blocks=blocks)
-                return web.json_response({"ok": True, "channel": channel.id, "ts": message.ts})
-            if body.get("user") != USER_ID:
-                return web.json_response({"ok": False, "error": "user_not_in_channel"})
-            message = await self._add(channel.id, "bot", text, blocks=blocks, ephemeral=True)
-            return web.json_response({"ok": True, "message_ts": message.ts})
-        if method == "chat.update":
-            return await self._update(body)
-        if method == "views.open":
-            try:
-                opened = self.modals.open(
-                    str(body.get("trigger_id", "")), _json_field(body.get("view"))
-                )
-            except ViewRefused as refused:
-                return web.json_response({"ok": False, "error": refused.error})
-            await self._event({"view": {"id": opened.id, **opened.view}})
-            return web.json_response({"ok": True, "view": {"id": opened.id, **opened.view}})
-        return web.json_response({"ok": False, "error": "unknown_method"})
-
-    async def _update(self, body: dict[str, Any]) -> web.Response:
-        """chat.update: the bot's own message, changed in place (blocks left out are removed)."""
-        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
-        if channel not in self.channels:
-            return web.json_response({"ok": False, "error": "channel_not_found"})
-        found = next(
-            (m for m in self.messages.values() if m.channel == channel and m.ts == ts), None
-        )
-        if found is None or found.deleted:
-            return web.json_response({"ok": False, "error": "message_not_found"})
-        if found.author != "bot" or found.ephemeral:
-            return web.json_response({"ok": False, "error": "cant_update_message"})
-        found.text, found.blocks = str(body.get("text", "")), _json_field(body.get("blocks")) or []
-        await self._publish(found)
-        return web.json_response({"ok": True, "channel": channel, "ts": ts, "text": found.text})
-
-
-def _json_field(value: Any) -> Any:
-    """A Web API argument that a form-encoded call sends as a JSON string."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value

@@ -1,5 +1,5 @@
-"""What the playground's workspace holds: its channels, the messages the page shows, and the
-response_urls handed to the bot."""
+"""What the playground's workspace holds: who is in it, its channels, the messages the page
+shows, and the response_urls handed to the bot."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HOOK_USES = 5
+# Who the person at the keyboard, their workspace and the bot are.
+USER_ID, USER_NAME, TEAM_ID, BOT_USER = "U0PLAYER1", "you", "T0PLAYGND", "U0CDNBOT1"
+APP_ID = "A0PLAYGND"
+APP_DM = "D0CDNBOT1"  # the app's Messages tab: its DM with the person
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Channel:
     name: str
     private: bool = False
     bot_member: bool = True
+    direct: bool = False  # the app's DM with the person: its Messages tab
 
 
 @dataclass

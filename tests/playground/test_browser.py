@@ -241,3 +241,88 @@ def test_emoji_names_render_and_a_narrow_window_keeps_the_reason(playground, pag
     expect(left).to_contain_text("🔕")  # :no_bell:
     for shown in (helped, left):
         assert shown.locator("i").count() == 0
+
+
+def app_home(page: Page):
+    page.locator('[data-app="home"]').click()
+    return page.locator("#home")
+
+
+def test_the_home_tab_shows_a_dashboard_whose_buttons_work(playground, page):
+    url, emulator = playground
+    page.goto(url + "/")
+    # Once the channel heard of the failure, the Home shows it too.
+    send(page, "/cdn subscribe")
+    expect(channel_messages(page).filter(has_text="subscribed this channel")).to_be_visible()
+    fail_a_task(emulator, "https://www.example.com/broken/home.js")
+    notice = channel_messages(page).filter(has_text="failed on www.example.com")
+    expect(notice).to_contain_text("/broken/home.js", timeout=30_000)
+    home = app_home(page)
+    expect(page.get_by_role("tab", name="Home")).to_have_attribute("aria-selected", "true")
+    expect(home.locator("h3")).to_have_text("CDN tasks")
+    expect(home).to_contain_text("Today's quota")
+    expect(home).to_contain_text("URL refresh")
+    expect(home.locator("table")).to_contain_text("https://www.example.com/broken/home.js")
+    expect(home).to_contain_text("#general: every domain")
+    for label in ("New refresh", "New prefetch", "Failed tasks", "Refresh"):
+        expect(home.get_by_role("button", name=label, exact=True)).to_be_visible()
+    page.screenshot(path=SHOTS / "14-app-home.png", full_page=True)
+
+    # New refresh: the form, for the app's DM, where the confirmation then comes.
+    home.get_by_role("button", name="New refresh").click()
+    form = page.get_by_role("dialog", name="CDN refresh")
+    form.get_by_role("textbox", name="URLs").fill("https://www.example.com/from-home.js")
+    form.get_by_role("button", name="Review refresh").click()
+    expect(form).to_have_count(0)
+    home.get_by_role("button", name="Failed tasks").click()
+    page.get_by_role("tab", name="Messages").click()
+    dm = page.locator("#messages")
+    expect(dm.locator(".message.bot").filter(has_text="Refresh 1 URL")).to_be_visible()
+    failed = dm.locator(".message.bot.in-channel").filter(has=page.locator("table"))
+    expect(failed.locator("h3")).to_have_text("Failed tasks")
+    expect(failed).to_contain_text("Visible to everyone in 🤖 cdn-task-bot")
+    page.screenshot(path=SHOTS / "15-app-messages.png", full_page=True)
+
+
+def test_check_cdn_tasks_on_a_message_and_new_cdn_refresh(playground, page):
+    url, emulator = playground
+    page.goto(url + "/")
+    fail_a_task(emulator, "https://www.example.com/broken/release.js")
+    send(
+        page,
+        "Released https://www.example.com/broken/release.js and <b>https://img.example.com/x.png</b>",
+    )
+    said = page.locator(".message.you.in-channel").last
+    said.hover()
+    said.get_by_role("button", name="More actions").click()
+    expect(said.get_by_role("menuitem", name="Check CDN tasks")).to_be_visible()
+    page.screenshot(path=SHOTS / "16-message-shortcut.png", full_page=True)
+    said.get_by_role("menuitem", name="Check CDN tasks").click()
+    answer = page.locator(".message.bot.ephemeral").filter(has_text="CDN tasks for 2 links")
+    expect(answer).to_contain_text("Only visible to you")
+    expect(answer.locator("table")).to_contain_text("https://www.example.com/broken/release.js")
+    expect(answer).to_contain_text("https://img.example.com/x.png")  # no tasks: named
+    page.screenshot(path=SHOTS / "17-checked-links.png", full_page=True)
+
+    answer.get_by_role("button", name=re.compile(r"^Refresh these")).click()
+    form = page.get_by_role("dialog", name="CDN refresh")
+    expect(form.get_by_role("textbox", name="URLs")).to_have_value(
+        "https://www.example.com/broken/release.js\nhttps://img.example.com/x.png"
+    )
+    form.get_by_role("button", name="Cancel").click()
+    expect(form).to_have_count(0)
+
+    page.locator('[data-channel="C0CDNOPS1"]').click()
+    page.get_by_role("button", name="Shortcuts").click()
+    page.get_by_role("menuitem", name="New CDN refresh").click()
+    form = page.get_by_role("dialog", name="CDN refresh")
+    channel = form.get_by_role("combobox", name="Channel")
+    expect(channel).to_have_value("C0CDNOPS1")  # the conversation in view
+    form.get_by_role("textbox", name="URLs").fill("https://www.example.com/anywhere.js")
+    page.screenshot(path=SHOTS / "18-global-shortcut.png", full_page=True)
+    form.get_by_role("button", name="Review refresh").click()
+    confirmation = page.locator(".message.bot.ephemeral").filter(
+        has=page.get_by_role("button", name="Refresh 1 URL")
+    )
+    expect(confirmation).to_contain_text("Only visible to you")
+    expect(page.locator("#channel-title")).to_have_text("# cdn-ops")

@@ -3,7 +3,7 @@
 // always put in the page as text nodes, never as HTML.
 "use strict";
 
-const state = { channel: null, messages: new Map(), after: 0 };
+const state = { channel: null, tab: "messages", home: null, messages: new Map(), after: 0 };
 // This run's token, embedded in the page: the playground refuses calls without it.
 const TOKEN = document.querySelector('meta[name="playground-token"]').content;
 const HEADERS = { "X-Playground-Token": TOKEN };
@@ -15,6 +15,7 @@ const EMOJI = {
   no_entry_sign: "🚫", arrows_counterclockwise: "🔄", repeat: "🔁", large_blue_circle: "🔵",
   heavy_check_mark: "✔️", information_source: "ℹ️", hourglass: "⌛", mute: "🔇", sound: "🔉",
   loud_sound: "🔊", memo: "📝", link: "🔗", eyes: "👀", tada: "🎉", rotating_light: "🚨",
+  bar_chart: "📊", zzz: "💤",
 };
 
 function el(tag, className, text) {
@@ -70,7 +71,9 @@ function control(inside, parent) {
   } else if (target.startsWith("@")) {
     parent.append(el("span", "mention", "@" + (label || (target === "@U0PLAYER1" ? "you" : target.slice(1)))));
   } else if (target.startsWith("#")) {
-    parent.append(el("span", "mention", "#" + (label || target.slice(1))));
+    const known = document.querySelector(`[data-channel="${CSS.escape(target.slice(1))}"]`);
+    const name = label || (known ? known.textContent.replace(/^\S+\s/, "") : target.slice(1));
+    parent.append(el("span", "mention", "#" + name));
   } else if (target.startsWith("!")) {
     parent.append(el("span", "mention", "@" + target.slice(1)));
   } else if (/^https?:\/\//.test(target)) {
@@ -226,6 +229,8 @@ function renderMessage(message) {
   head.append(el("span", "author", { bot: "cdn-task-bot", you: "you", system: "" }[message.author]));
   head.append(el("span", "visibility", visibility));
   node.append(head);
+  // Like Slack: message shortcuts on messages everyone sees, behind "More actions".
+  if (!message.ephemeral && message.author !== "system") node.append(moreActions(message));
   if (message.blocks && message.blocks.length) for (const block of message.blocks) node.append(renderBlock(block, message));
   else { const body = el("div"); mrkdwn(message.text || "", body); node.append(body); }
   return node;
@@ -239,6 +244,33 @@ function render() {
   list.scrollTop = list.scrollHeight;
 }
 
+function moreActions(message) {
+  const more = el("button", "more", "⋯");
+  more.type = "button";
+  more.setAttribute("aria-label", "More actions");
+  more.setAttribute("aria-haspopup", "menu");
+  more.setAttribute("aria-expanded", "false");
+  const menu = el("div", "menu");
+  menu.setAttribute("role", "menu");
+  menu.hidden = true;
+  const check = el("button", "", "Check CDN tasks");
+  check.type = "button";
+  check.setAttribute("role", "menuitem");
+  check.addEventListener("click", () => {
+    menu.hidden = true;
+    more.setAttribute("aria-expanded", "false");
+    post("/playground/shortcut", { channel: message.channel, message: message.id, callback_id: "cdn_check_links" });
+  });
+  menu.append(check);
+  more.addEventListener("click", () => {
+    menu.hidden = !menu.hidden;
+    more.setAttribute("aria-expanded", String(!menu.hidden));
+  });
+  const holder = el("div", "more-actions");
+  holder.append(more, menu);
+  return holder;
+}
+
 async function post(path, body) {
   const headers = { ...HEADERS, "Content-Type": "application/json" };
   const answer = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
@@ -246,7 +278,16 @@ async function post(path, body) {
 }
 
 function act(message, block, action) {
-  post("/playground/action", { message: message.id, block_id: block.block_id || "", ...action });
+  const where = message.home ? { home: true } : { message: message.id };
+  post("/playground/action", { ...where, block_id: block.block_id || "", ...action });
+}
+
+// -- the app's Home tab: the view the bot published with views.publish -----------------------
+
+function renderHome() {
+  const home = document.getElementById("home");
+  if (!state.home) { home.replaceChildren(el("p", "placeholder", "Opening your Home…")); return; }
+  home.replaceChildren(...(state.home.blocks || []).map((block) => renderBlock(block, { home: true })));
 }
 
 // -- modals: the bot's views.open, shown over the channel ------------------------------------
@@ -298,6 +339,22 @@ function inputField(block) {
     const select = el("select");
     select.append(el("option", "", element.placeholder ? element.placeholder.text : "Choose…"));
     for (const option of element.options || []) { const item = el("option", "", option.text.text); item.value = option.value; select.append(item); }
+    node.append(select);
+    read = () => select.value || null;
+  } else if (element.type === "conversations_select") {
+    // The channels of the sidebar, the one in view first chosen when the element asks.
+    const select = el("select", "text-input");
+    label.htmlFor = select.id = `input-${block.block_id}`;
+    const none = el("option", "", element.placeholder ? element.placeholder.text : "Choose a channel…");
+    none.value = "";
+    select.append(none);
+    for (const button of document.querySelectorAll(".channel:not(.app)")) {
+      const item = el("option", "", button.textContent.trim());
+      item.value = button.dataset.channel;
+      select.append(item);
+    }
+    const current = element.initial_conversation || (element.default_to_current_conversation ? state.channel : "");
+    if ([...select.options].some((option) => option.value === current)) select.value = current;
     node.append(select);
     read = () => select.value || null;
   } else {
@@ -362,9 +419,27 @@ function showModal(view) {
 
 function choose(channel) {
   state.channel = channel;
+  const chosen = document.querySelector(`[data-channel="${channel}"]`);
   for (const button of document.querySelectorAll(".channel")) button.classList.toggle("active", button.dataset.channel === channel);
-  document.getElementById("channel-title").textContent = document.querySelector(`[data-channel="${channel}"]`).textContent.trim();
-  render();
+  document.getElementById("channel-title").textContent = chosen.textContent.trim();
+  document.getElementById("app-tabs").hidden = !chosen.dataset.app;
+  showTab(chosen.dataset.app ? "home" : "messages");
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  const home = tab === "home";
+  document.getElementById("home").hidden = !home;
+  document.getElementById("messages").hidden = home;
+  document.getElementById("composer").hidden = home;
+  for (const button of document.querySelectorAll(".tab")) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+  if (home) {
+    renderHome();
+    // Slack tells the app every time the tab is opened; the app decides what to show.
+    post("/playground/home", { tz: TZ });
+  } else {
+    render();
+  }
 }
 
 async function listen() {
@@ -374,6 +449,7 @@ async function listen() {
       for (const event of events) {
         state.after = event.seq;
         if (event.message) state.messages.set(event.message.id, event.message);
+        else if (event.home) { state.home = event.home; if (state.tab === "home") renderHome(); }
         else if (event.view) showModal(event.view);
         else if (event.view_closed) closeModal(event.view_closed);
       }
@@ -385,6 +461,13 @@ async function listen() {
 }
 
 document.querySelectorAll(".channel").forEach((button) => button.addEventListener("click", () => choose(button.dataset.channel)));
+document.querySelectorAll(".tab").forEach((button) => button.addEventListener("click", () => showTab(button.dataset.tab)));
+const shortcutMenu = document.getElementById("shortcut-menu");
+document.getElementById("shortcuts").addEventListener("click", () => { shortcutMenu.hidden = !shortcutMenu.hidden; });
+shortcutMenu.querySelectorAll("button").forEach((item) => item.addEventListener("click", () => {
+  shortcutMenu.hidden = true;
+  post("/playground/shortcut", { channel: state.channel, callback_id: item.dataset.shortcut });
+}));
 document.getElementById("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const box = document.getElementById("message-box");

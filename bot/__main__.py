@@ -31,6 +31,7 @@ from bot.checkup import Checkup, probe
 from bot.config import Settings, SlackMode, load_settings, slack_mode
 from bot.core.submission import AREAS, KIND_WORDS, Action
 from bot.errors import BotError, ConfigurationError, UserInputError
+from bot.leader import Leadership
 from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
 from bot.slack.app import (
@@ -97,7 +98,9 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
         # the same process answers once the API does.
         checkup = Checkup(lambda: probe(source), clock=clock)
         find_tasks = checkup.observing(source.find, live=lambda answer: answer.live)
-        tracker = _tracker(source, store, client, settings=settings)
+        # One replica at a time watches and follows progress; alone, this one at once.
+        leadership = Leadership(store, lease=settings.leader_lease)
+        tracker = _tracker(source, store, client, settings=settings, leadership=leadership)
         services = Services(
             find_tasks=find_tasks,
             store=store,
@@ -116,8 +119,12 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
             interval=settings.watch_interval,
             overlap=timedelta(seconds=settings.watch_overlap),
             scopes=policy.scopes,
+            leadership=leadership,
         )
         stop = _stop_signal()
+        # The lease is kept until the background work has finished its cycle, then handed back.
+        background_done = asyncio.Event()
+        leading = asyncio.create_task(leadership.run(background_done))
         checking = asyncio.create_task(checkup.run(stop))
         watching = asyncio.create_task(watcher.run(stop))
         following = asyncio.create_task(tracker.run(stop)) if tracker is not None else None
@@ -127,9 +134,13 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
         connection: SocketConnection | None = None
 
         async def health() -> dict[str, object]:
-            # Liveness: an unhappy CDN API is reported, never a reason to restart the bot.
+            # Liveness: an unhappy CDN API, Redis or database is reported, never a reason to
+            # restart the bot (a restart cannot fix them, and commands still get worded answers).
             report: dict[str, object] = {"ok": not watching.done(), "mode": mode.name, "cdn": cloud}
             report["cdn_api"] = checkup.status.report()
+            report.update(source.status())
+            report["database"] = await _database_state(store)
+            report["leader"] = leadership.leading
             if connection is not None:
                 report["connected"] = connected = await connection.connected()
                 report["ok"] = report["ok"] and connected
@@ -177,19 +188,40 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
                     await asyncio.wait_for(following, timeout=30)
                 except TimeoutError:
                     log.warning("the progress tracker did not finish its cycle in time")
+            background_done.set()
+            await leading  # hands the lease back, so a standby takes over at once
             checking.cancel()
             log.info("stopped")
 
 
+async def _database_state(store: Store) -> dict[str, str]:
+    """For /healthz: which engine, and whether it answers now."""
+    try:
+        await asyncio.wait_for(store.ping(), timeout=2)
+    except Exception as error:
+        return {"engine": store.dialect, "state": "unreachable", "problem": type(error).__name__}
+    return {"engine": store.dialect, "state": "ok"}
+
+
 def _tracker(
-    source: TaskSource, store: Store, client: SlackClient, *, settings: Settings
+    source: TaskSource,
+    store: Store,
+    client: SlackClient,
+    *,
+    settings: Settings,
+    leadership: Leadership,
 ) -> Tracker | None:
     """What follows submissions to the end, when the bot can submit at all."""
     if source.writer is None:
         return None
     hosts = reply_hosts(settings.slack_api_url)
     return Tracker(
-        lookup=source.writer, store=store, client=client, hosts=hosts, clock=source.clock
+        lookup=source.writer,
+        store=store,
+        client=client,
+        hosts=hosts,
+        clock=source.clock,
+        leadership=leadership,
     )
 
 
@@ -238,6 +270,11 @@ async def _run_bot(settings: Settings, *, clock: Clock) -> None:
     sock = _listen(host, settings.port)
     mode = Mode(slack, settings) if slack else _playground_mode(settings, sock)
     store = await Store.open(settings.database_url)  # created on first run, migrated on start
+    if settings.redis_url is not None and store.dialect == "sqlite":
+        log.info(
+            "REDIS_URL is set and the store is SQLite: replicas must all run on this machine "
+            "(a SQLite file cannot be shared between machines; use DATABASE_URL=postgresql://…)"
+        )
     try:
         async with open_task_source(settings, clock=clock, demo_traffic=True) as source:
             await _serve_slack(mode, source, store, sock)

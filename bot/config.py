@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # How far before its mark each watcher cycle looks again: a task created before the mark
     # may fail after it. Longer than any task takes to fail.
     watch_overlap: float = Field(default=3600.0, ge=0)
+    # Seconds the background lease lasts: a dead leader's work moves to another replica
+    # between one and one and a third of this later.
+    leader_lease: float = Field(default=15.0, ge=1, le=600)
     log_level: str = "INFO"
 
     @field_validator("cdn_fanout_types", mode="before")

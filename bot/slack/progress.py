@@ -5,6 +5,10 @@ cannot post, the person's private reply through the response_url). A background 
 the tasks of every submission that is due (ten IDs a call, as a background caller), and changes
 a message only when what it shows changed, at most once per MESSAGE_GAP, within one app-wide
 window of chat.update calls. Each followed submission is in the store, so a restart resumes it.
+
+With several replicas, any of them posts a submission's first message, and only the one holding
+the background lease (bot.leader) follows submissions: it adopts from the store those that
+another replica started, and a replica that loses the lease forgets what it followed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.progress import TERMINAL, Cadence, Tally, Tracked, Window, follow, tally
 from bot.core.tasks import HISTORY_DAYS, Task
 from bot.errors import BotError
+from bot.leader import Leadership
 from bot.slack import progress_message
 from bot.slack.hooks import GuardedRespond, ReplyHosts
 from bot.slack.notify import UNREACHABLE
@@ -37,6 +42,9 @@ if TYPE_CHECKING:
     from bot.slack.writes import Started
 
 log = logging.getLogger(__name__)
+
+# How often the leader looks in the store for submissions another replica started.
+ADOPT_EVERY = timedelta(seconds=2)
 
 
 class TaskLookup(Protocol):
@@ -64,7 +72,9 @@ class Tracker:
         cadence: Cadence | None = None,
         window: Window | None = None,
         tick: float = 1.0,
+        leadership: Leadership | None = None,
     ) -> None:
+        self._leadership = leadership
         self._lookup = lookup
         self._store = store
         self._client = client
@@ -79,7 +89,7 @@ class Tracker:
         self._waiting: dict[str, Tally] = {}
         # Tasks that reached their end, by submission: read once, never again.
         self._ended: dict[str, dict[str, Task]] = {}
-        self._resumed = False
+        self._adopted_at: datetime | None = None  # None: the store not read yet
         self._busy = asyncio.Lock()
 
     @property
@@ -122,8 +132,27 @@ class Tracker:
             log.warning("nowhere to show the progress of a submission in %s", started.channel)
             return
         await self._store.save_tracked(tracked)
-        self._followed[tracked.id] = tracked
-        self._due[tracked.id] = tracked.next_look(now, self._cadence)
+        if self._leads():
+            self._followed[tracked.id] = tracked
+            self._due[tracked.id] = tracked.next_look(now, self._cadence)
+
+    def _leads(self) -> bool:
+        return self._leadership is None or self._leadership.leading
+
+    def _forget_all(self) -> None:
+        """Another replica leads: what this one followed is in the store, for it."""
+        for memory in (self._followed, self._due, self._waiting, self._ended):
+            memory.clear()
+        self._adopted_at = None
+
+    async def _adopt(self, now: datetime) -> None:
+        """Follow the unfinished submissions in the store this replica does not follow yet:
+        after a restart, and those another replica started."""
+        if self._adopted_at is not None and now - self._adopted_at < ADOPT_EVERY:
+            return
+        for tracked in await self._store.unfinished_tracked():
+            self._followed.setdefault(tracked.id, tracked)
+        self._adopted_at = now
 
     async def _post(self, channel: str, reply: Reply) -> str | None:
         """Post `reply` in `channel`; its ts, or None when the bot cannot post there."""
@@ -151,11 +180,11 @@ class Tracker:
         """Look at every submission that is due, and change the messages that must change;
         how many changed."""
         async with self._busy:
-            if not self._resumed:
-                for tracked in await self._store.unfinished_tracked():
-                    self._followed.setdefault(tracked.id, tracked)
-                self._resumed = True
+            if not self._leads():
+                self._forget_all()
+                return 0
             now = self._clock()
+            await self._adopt(now)
             due = [t for t in self._followed.values() if self._due.get(t.id, now) <= now]
             if not due:
                 return 0

@@ -273,3 +273,23 @@ async def test_tasks_that_ended_are_not_read_again(running_bot):
     asked = [call.params["TaskId"] for call in bot.emulator.calls_of("DescribeRefreshTaskById")]
     assert "," in asked[0]  # both at first
     assert "," not in asked[-1] and asked[-1] == tasks[index].task_id  # then only the slow one
+
+
+async def test_only_the_leader_follows_and_it_adopts_what_another_replica_started(
+    emulator, clock, fake_slack, tmp_path
+):
+    database = tmp_path / "bot.db"
+    replicas = {"clock": clock, "emulator": emulator, "slack": fake_slack}
+    async with (
+        world.running_bot(database, holder="leader", **replicas) as leader,
+        world.running_bot(database, holder="standby", **replicas) as standby,
+    ):
+        assert leader.leadership.leading and not standby.leadership.leading
+        await submitted(standby, "refresh https://www.example.com/adopted.js")
+        (post,) = fake_slack.posts_to("C1")  # the first message comes from where it was asked
+        clock.advance(seconds=10)
+        assert await standby.tracker.cycle() == 0 and not standby.tracker.followed
+        await follow(leader, steps=10)
+        assert not standby.tracker.followed
+    final = updates(leader)[-1]
+    assert final["ts"] == post["_ts"] and "✅ 1 complete — 100%" in text_of(final)

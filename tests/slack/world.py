@@ -26,6 +26,7 @@ from bot.cdn.emulator.demo import seed_history
 from bot.cdn.writes import Writer
 from bot.config import Settings
 from bot.core.access import Policy
+from bot.leader import Leadership
 from bot.slack.admission import Admission
 from bot.slack.app import create_app, slack_client, web_application
 from bot.slack.hooks import reply_hosts
@@ -66,6 +67,7 @@ class RunningBot:
     emulator: Emulator
     clock: Clock
     tracker: Tracker  # follows submissions; tests drive its cycles
+    leadership: Leadership | None = None  # given a holder: this replica's view of the lease
 
     async def post(self, body: bytes, **header_options: Any) -> httpx.Response:
         """Send `body` to /slack/events, signed as Slack would (`header_options` spoil it)."""
@@ -146,10 +148,12 @@ async def running_bot(
     slack: FakeSlack | None = None,
     policy: Policy | None = None,
     admission: Admission | None = None,
+    holder: str | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The bot serving HTTP on 127.0.0.1:0 with its store at `database` (a file path or a
     URL). What is not given (a clock, the emulator, the stand-in Slack) is made and stopped
-    here."""
+    here. With a `holder`, it is one of several replicas: it takes the background lease if
+    it is free, and follows progress only while it holds it."""
     clock = clock or Clock(datetime.now(UTC).replace(microsecond=0))
     url = database if isinstance(database, str) else f"sqlite:///{database}"
     async with contextlib.AsyncExitStack() as stack:
@@ -167,12 +171,17 @@ async def running_bot(
         client = await stack.enter_async_context(slack_client(settings))
         store = await Store.open(url)
         stack.push_async_callback(store.close)
+        leadership = None
+        if holder is not None:
+            leadership = Leadership(store, holder=holder, lease=60)
+            await leadership.renew()
         tracker = Tracker(
             lookup=Writer(cdn),
             store=store,
             client=client,
             hosts=reply_hosts(settings.slack_api_url),
             clock=clock,
+            leadership=leadership,
         )
         services = Services(
             find_tasks=make_source(cdn, clock, ttl=60).find,
@@ -201,7 +210,7 @@ async def running_bot(
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        yield RunningBot(url, slack, http, store, emulator, clock, tracker)
+        yield RunningBot(url, slack, http, store, emulator, clock, tracker, leadership)
 
 
 async def _stop(runner: web.AppRunner, work: StartedWork) -> None:

@@ -10,9 +10,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -24,7 +26,14 @@ from bot.cdn.limiter import RateLimiter
 from bot.slack import render, wire
 from tests.environment import clean_environ
 from tests.servers.ports import free_port
-from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, sender, signed_headers
+from tests.slack.fake_slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    sender,
+    signed_headers,
+    slash_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOKING_UP = render.looking_up().text
@@ -118,6 +127,10 @@ class Fleet:
             headers={**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"},
         )
         assert answer.status_code == 200, answer.text
+        return await self._answer(response_url)
+
+    async def _answer(self, response_url: str) -> dict[str, Any]:
+        """The reply that reached `response_url`, past any "Looking up …" note."""
         hook = response_url.rsplit("/", 1)[1]
 
         def answered() -> dict[str, Any] | None:
@@ -127,6 +140,21 @@ class Fleet:
             return final[-1] if final else None
 
         return await self.slack.wait_for(answered, timeout=30)
+
+    async def over_socket(
+        self, connection: int, text: str, *, user: str = "U0ANA1234"
+    ) -> dict[str, Any]:
+        """Deliver `/cdn text` over the `connection`-th Socket Mode connection; the reply."""
+        response_url = self.slack.new_response_url()
+        body = slash_command(text, response_url=response_url, user=user)
+        envelope = {
+            "envelope_id": f"env-{uuid.uuid4().hex}",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": dict(parse_qsl(body.decode())),
+        }
+        await self.slack.send_over_socket(envelope, to=connection)
+        return await self._answer(response_url)
 
 
 async def _polls(every: float = 0.05, limit: float = 60) -> AsyncIterator[None]:
@@ -198,10 +226,22 @@ def busiest_second(calls: list[Call]) -> int:
     return most
 
 
-async def fail_one(emulator: Emulator, path: str) -> None:
-    """A refresh of `path` that fails a moment later (its path contains /broken/)."""
+async def fail_one(emulator: Emulator, path: str) -> str:
+    """A refresh of `path` that fails a moment later (its path contains /broken/); its task ID."""
     client = CdnClient(
         endpoint=emulator.url, credentials=Credentials(KEY, SECRET), limiter=RateLimiter()
     )
     async with client:
-        await client.refresh_object_caches([path])
+        (task_id,) = (await client.refresh_object_caches([path])).task_ids
+    return task_id
+
+
+def announced_ids(body: dict[str, Any]) -> list[str]:
+    """The task IDs a failure notification names: its table's rows, or its one task's line."""
+    found = []
+    for block in body.get("blocks", []):
+        if block["type"] == "table":
+            found += [row[0]["text"] for row in block["rows"][1:]]
+        elif block["type"] == "context" and block["elements"][0]["text"].startswith("Task ID "):
+            found.append(block["elements"][0]["text"].removeprefix("Task ID "))
+    return found

@@ -14,7 +14,7 @@ from bot.cdn.emulator import Emulator, EmulatorConfig
 from bot.cdn.emulator.server import Call
 from tests.conftest import wait_until
 from tests.replicas.harness import KEY, SECRET, busiest_second, fail_one, fleet, replica_env
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import APP_TOKEN, FakeSlack
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -130,3 +130,27 @@ async def test_replicas_share_cache_budget_store_and_one_watcher(
         posts = slack.posts_to("C1")
         assert len([b for b in posts if mentions(b, "/broken/one.js")]) == 1
         assert len([b for b in posts if mentions(b, "/broken/two.js")]) == 1
+
+
+async def test_socket_mode_replicas_share_the_store_and_one_watcher(
+    redis_url: str, slack: FakeSlack, emulator: Emulator, tmp_path
+) -> None:
+    # Slack hands each event to one of the app's open connections: any replica may get it.
+    env = replica_env(
+        slack=slack, endpoint=emulator.url, database_url=f"sqlite:///{tmp_path}/shared.db",
+        redis_url=redis_url, SLACK_APP_TOKEN=APP_TOKEN, WATCH_INTERVAL="1", LEADER_LEASE="3",
+    )  # fmt: skip
+    async with fleet(2, slack, env) as crew:
+        await slack.wait_for(lambda: slack.sockets >= 2)
+        await crew.over_socket(0, "subscribe")
+        listed = await crew.over_socket(1, "subscriptions")
+        assert mentions(listed, "every domain"), listed
+        await crew.leader()  # exactly one of the two
+        await fail_one(emulator, "https://www.example.com/broken/socket.js")
+        await slack.wait_for(
+            lambda: [b for b in slack.posts_to("C1") if mentions(b, "/broken/socket.js")],
+            timeout=30,
+        )
+        scans = len(listings(emulator, Status="Failed"))
+        await wait_until(lambda: len(listings(emulator, Status="Failed")) >= scans + 6)
+        assert len([b for b in slack.posts_to("C1") if mentions(b, "/broken/socket.js")]) == 1

@@ -124,9 +124,16 @@ class FakeSlack:
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [body for name, body in self.api_calls if name == method]
 
-    async def send_over_socket(self, envelope: dict[str, Any]) -> None:
-        socket = await self.wait_for(lambda: self._sockets[-1] if self._sockets else None)
+    async def send_over_socket(self, envelope: dict[str, Any], *, to: int = -1) -> None:
+        """Deliver `envelope` over one open Socket Mode connection (by default the newest;
+        `to` counts them in the order they opened), as Slack picks one per event."""
+        socket = await self.wait_for(lambda: len(self._sockets) > to and self._sockets[to])
         await socket.send_json(envelope)
+
+    @property
+    def sockets(self) -> int:
+        """How many Socket Mode connections were opened."""
+        return len(self._sockets)
 
     # -- handlers ---------------------------------------------------------------------------
 

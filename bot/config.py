@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # How far before its mark each watcher cycle looks again: a task created before the mark
     # may fail after it. Longer than any task takes to fail.
     watch_overlap: float = Field(default=3600.0, ge=0)
+    # Days of tasks the bot keeps in its own history (the API forgets them after three).
+    history_days: int = Field(default=30, ge=3, le=3650)
+    # Seconds a task may stay Pending or Refreshing before subscribed channels hear it is stuck.
+    stuck_after: float = Field(default=1800.0, ge=60)
     # Seconds the background lease lasts: a dead leader's work moves to another replica
     # between one and one and a third of this later.
     leader_lease: float = Field(default=15.0, ge=1, le=600)

@@ -18,6 +18,7 @@ from bot.core.query import (
     Help,
     ListSubscriptions,
     ShowAudit,
+    Stats,
     Subscribe,
     TaskQuery,
     Unmute,
@@ -62,6 +63,7 @@ NEEDS: Mapping[type[Request], tuple[Act, ...]] = {
     Mute: (Act.QUERY, Act.MANAGE),
     Unmute: (Act.QUERY, Act.MANAGE),
     ShowAudit: (Act.AUDIT,),
+    Stats: (Act.QUERY,),
     Write: (Act.QUERY, Act.SUBMIT),
 }
 

@@ -53,7 +53,7 @@ SUBCOMMANDS = {
     "unsubscribe": "unsubscribe", "unsub": "unsubscribe", "unwatch": "unsubscribe",
     "subscriptions": "subscriptions", "subs": "subscriptions", "unmute": "unmute",
     "help": "help", "?": "help", "-h": "help", "--help": "help",
-    "audit": "audit",
+    "audit": "audit", "stats": "stats",
 }  # fmt: skip
 # What bare words may be misspellings of (for "did you mean").
 VOCABULARY = sorted({*KEYS, *TYPE_WORDS, *STATUS_WORDS, *SUBCOMMANDS, "today", "yesterday"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +18,7 @@ from bot.core.display import shorten_middle
 from bot.core.submission import Action
 from bot.core.tasks import (
     DEFAULT_PAGE_SIZE,
+    HISTORY_DAYS,
     MAX_PAGE_NUMBER,
     MAX_PAGE_SIZE,
     ObjectType,
@@ -64,10 +65,12 @@ class Help:
 
 @dataclass(frozen=True)
 class Subscribe:
-    """Subscribe this channel to failures, optionally of one domain (`*.` for subdomains)/type."""
+    """Subscribe this channel to failures, optionally of one domain (`*.` for subdomains)/type;
+    `stuck` says whether it also hears of tasks that never finish (`stuck:off` opts out)."""
 
     domain: str | None = None
     object_type: ObjectType | None = None
+    stuck: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,16 @@ class ShowAudit:
 
 
 @dataclass(frozen=True)
+class Stats:
+    """`/cdn stats`: how the tasks of a period went, and the period before, for comparison."""
+
+    since: datetime
+    until: datetime
+    domain: str | None = None
+    object_type: ObjectType | None = None
+
+
+@dataclass(frozen=True)
 class Write:
     """`/cdn refresh …` or `/cdn prefetch …`: `text` is read once the person may submit
     (bot.core.submission.parse_submission); empty, it asks for the URLs in a form."""
@@ -109,8 +122,20 @@ class Write:
 
 
 Command = (
-    TaskQuery | Help | Subscribe | Unsubscribe | Unmute | ListSubscriptions | ShowAudit | Write
+    TaskQuery
+    | Help
+    | Subscribe
+    | Unsubscribe
+    | Unmute
+    | ListSubscriptions
+    | ShowAudit
+    | Stats
+    | Write
 )
+# `stuck:off` / `stuck:on` after `/cdn subscribe`.
+_STUCK = re.compile(r"stuck\s*[:=]\s*(on|off|yes|no|true|false)", re.IGNORECASE)
+# What `/cdn stats` covers when no `since:` is given.
+STATS_PERIOD = timedelta(days=1)
 # The first word of a write, and what follows it verbatim (its own parser splits URLs).
 _WRITE = re.compile(r"\s*(refresh|prefetch)(?:\s+|$)", re.IGNORECASE)
 # How much of a typed token an error echoes back.
@@ -309,7 +334,9 @@ def _optional(raw: dict[str, str], field: str, convert: Callable[[str], T]) -> T
     return convert(raw[field]) if field in raw else None
 
 
-def _build(fields: _Fields, *, now: datetime, tz: tzinfo) -> TaskQuery:
+def _build(
+    fields: _Fields, *, now: datetime, tz: tzinfo, kept_days: int = HISTORY_DAYS
+) -> TaskQuery:
     raw = fields.raw
     if len(fields.task_ids) > filters.MAX_TASK_IDS:
         count = f"{len(fields.task_ids)} IDs"
@@ -322,7 +349,7 @@ def _build(fields: _Fields, *, now: datetime, tz: tzinfo) -> TaskQuery:
         if name in raw
     }
     since, until = timeframe.checked_window(
-        moments.get("since"), moments.get("until"), now=now, tz=tz, typed=raw
+        moments.get("since"), moments.get("until"), now=now, tz=tz, typed=raw, kept_days=kept_days
     )
     return TaskQuery(
         task_ids=tuple(fields.task_ids),
@@ -357,6 +384,31 @@ def _subscription_filters(
     return domain, kind, False
 
 
+def _stats(
+    tokens: list[str], lead: list[str], *, now: datetime, tz: tzinfo, kept_days: int
+) -> Stats:
+    fields = _collect(tokens, lead)
+    allowed = {"domain", "type", "since", "until"}
+    extra = sorted(set(fields.raw) - allowed) + (["id"] if fields.task_ids else [])
+    if extra:
+        raise InvalidQuery(
+            extra[0],
+            fields.raw.get(extra[0], ",".join(fields.task_ids)),
+            "stats filter by `domain:`, `type:`, `since:` and `until:`: "
+            "`/cdn stats domain:www.example.com since:7d`",
+        )
+    query = _build(fields, now=now, tz=tz, kept_days=kept_days)
+    if query.domain is not None and "*" in query.domain:
+        raise InvalidQuery("domain", query.domain, "stats cover one domain, or leave it out")
+    until = query.until or now.replace(microsecond=0)
+    return Stats(
+        since=query.since or until - STATS_PERIOD,
+        until=until,
+        domain=query.domain,
+        object_type=query.object_type,
+    )
+
+
 def _unmute(tokens: list[str], lead: list[str]) -> Unmute:
     domain, kind, everything = _subscription_filters(tokens, lead, allow_all=True)
     if kind is not None:
@@ -382,10 +434,13 @@ def _is_stray_word(word: str) -> bool:
     )
 
 
-def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
-    """The command in `text`, or InvalidQuery saying exactly what to change."""
+def parse_query(
+    text: str, *, now: datetime, tz: tzinfo = UTC, kept_days: int = HISTORY_DAYS
+) -> Command:
+    """The command in `text`, or InvalidQuery saying exactly what to change. `kept_days` is
+    how far back times may go: the API's three days, or the bot's own history."""
     try:
-        return _parse(text, now=now, tz=tz)
+        return _parse(text, now=now, tz=tz, kept_days=kept_days)
     except InvalidQuery as error:
         if len(error.value) <= ECHO_WIDTH:
             raise
@@ -393,7 +448,7 @@ def parse_query(text: str, *, now: datetime, tz: tzinfo = UTC) -> Command:
         raise InvalidQuery(error.field, _shown(error.value), error.hint) from None
 
 
-def _parse(text: str, *, now: datetime, tz: tzinfo) -> Command:
+def _parse(text: str, *, now: datetime, tz: tzinfo, kept_days: int) -> Command:
     write = _WRITE.match(text)
     if write:
         return Write(Action(write[1].lower()), text[write.end() :])
@@ -415,26 +470,33 @@ def _parse(text: str, *, now: datetime, tz: tzinfo) -> Command:
             )
         return ShowAudit(int(count))
     if command == "subscribe":
-        domain, kind, _ = _subscription_filters(rest, tokens[:1], allow_all=False)
-        return Subscribe(domain=domain, object_type=kind)
+        stuck = [_STUCK.fullmatch(token) for token in rest]
+        wanted = [match[1].lower() in ("on", "yes", "true") for match in stuck if match]
+        if len(wanted) > 1:
+            raise InvalidQuery("stuck", "twice", "say `stuck:off` once, or leave it out")
+        plain = [token for token, match in zip(rest, stuck, strict=True) if not match]
+        domain, kind, _ = _subscription_filters(plain, tokens[:1], allow_all=False)
+        return Subscribe(domain=domain, object_type=kind, stuck=wanted[0] if wanted else True)
+    if command == "stats":
+        return _stats(rest, tokens[:1], now=now, tz=tz, kept_days=kept_days)
     if command == "unsubscribe":
         domain, kind, everything = _subscription_filters(rest, tokens[:1], allow_all=True)
         return Unsubscribe(domain=domain, object_type=kind, everything=everything)
     if command == "unmute":
         return _unmute(rest, tokens[:1])
     if command == "task":
-        query = _build(_collect(rest, tokens[:1]), now=now, tz=tz)
+        query = _build(_collect(rest, tokens[:1]), now=now, tz=tz, kept_days=kept_days)
         if not query.task_ids:
             raise InvalidQuery(
                 "id", " ".join(rest), "give one or more task IDs, like `/cdn task 704225667`"
             )
         return query
     if command == "tasks":
-        return _build(_collect(rest, tokens[:1]), now=now, tz=tz)
+        return _build(_collect(rest, tokens[:1]), now=now, tz=tz, kept_days=kept_days)
     # A first word we cannot place: help, unless it looks like a typo we can point out.
     if _is_stray_word(head):
         return Help(unknown=tokens[0])
-    return _build(_collect(tokens), now=now, tz=tz)
+    return _build(_collect(tokens), now=now, tz=tz, kept_days=kept_days)
 
 
 # -- button values ---------------------------------------------------------------------------

@@ -121,9 +121,12 @@ def checked_window(
     now: datetime,
     tz: tzinfo,
     typed: dict[str, str],
+    kept_days: int = HISTORY_DAYS,
 ) -> tuple[datetime | None, datetime | None]:
-    """The window with the API's rules enforced; `typed` holds what the person wrote."""
-    earliest = now - HISTORY
+    """The window with the API's rules enforced; `typed` holds what the person wrote.
+    `kept_days` is how far back tasks are kept: the API's three days, or the bot's history."""
+    earliest = now - timedelta(days=kept_days)
+    keeper = "the API keeps" if kept_days <= HISTORY_DAYS else "the bot keeps"
     if until is not None:
         # A whole day that has not ended yet ("until:today") simply means up to now.
         if until > now + CLOCK_TOLERANCE and not _is_whole_day(typed["until"]):
@@ -138,8 +141,7 @@ def checked_window(
             raise InvalidQuery(
                 "until",
                 typed["until"],
-                f"the API keeps only the last {HISTORY_DAYS} days; "
-                f"use a time after {shown(earliest, tz)}",
+                f"{keeper} only the last {kept_days} days; use a time after {shown(earliest, tz)}",
             )
     if since is not None:
         if since > now:
@@ -153,8 +155,8 @@ def checked_window(
             raise InvalidQuery(
                 "since",
                 typed["since"],
-                f"the API keeps only the last {HISTORY_DAYS} days: go back at most "
-                f"`since:{HISTORY_DAYS}d`, i.e. to {shown(earliest, tz)}",
+                f"{keeper} only the last {kept_days} days: go back at most "
+                f"`since:{kept_days}d`, i.e. to {shown(earliest, tz)}",
             )
     if since is not None and until is not None and until <= since:
         swapped = ""

@@ -13,6 +13,7 @@ from bot.core.filters import MAX_URL
 from bot.core.query import (
     Help,
     ListSubscriptions,
+    Stats,
     Subscribe,
     TaskQuery,
     Unmute,
@@ -382,3 +383,48 @@ def test_tampered_button_values_are_invalid_queries(value):
 def test_a_wildcard_domain_is_a_query_too():
     # The task source expands it over the account's domains.
     assert parse_query("domain:*.Example.com failed", now=NOW).domain == "*.example.com"
+
+
+def test_a_subscription_hears_of_stuck_tasks_unless_it_opts_out():
+    assert parse_query("subscribe", now=NOW) == Subscribe()
+    assert parse_query("subscribe www.example.com stuck:off", now=NOW) == Subscribe(
+        domain="www.example.com", stuck=False
+    )
+    assert parse_query("subscribe stuck:on type:file", now=NOW) == Subscribe(
+        object_type=ObjectType.FILE, stuck=True
+    )
+    with pytest.raises(InvalidQuery, match="once"):
+        parse_query("subscribe stuck:off stuck:on", now=NOW)
+
+
+def test_stats_cover_the_last_day_unless_told_otherwise():
+    assert parse_query("stats", now=NOW) == Stats(since=NOW - timedelta(days=1), until=NOW)
+    week = parse_query("stats domain:www.example.com type:dir since:7d", now=NOW, kept_days=30)
+    assert week == Stats(
+        since=NOW - timedelta(days=7),
+        until=NOW,
+        domain="www.example.com",
+        object_type=ObjectType.DIRECTORY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("stats status:failed", "status"),
+        ("stats 704225667", "id"),
+        ("stats domain:*.x.com", "domain"),
+    ],
+)
+def test_stats_refuse_what_they_cannot_filter_by(text, field):
+    with pytest.raises(InvalidQuery) as raised:
+        parse_query(text, now=NOW)
+    assert raised.value.field == field
+
+
+def test_times_reach_back_as_far_as_the_history_keeps():
+    with pytest.raises(InvalidQuery, match="the API keeps only the last 3 days"):
+        parse_query("since:10d", now=NOW)
+    assert parse_query("since:10d", now=NOW, kept_days=30).since == NOW - timedelta(days=10)
+    with pytest.raises(InvalidQuery, match="the bot keeps only the last 30 days"):
+        parse_query("since:40d", now=NOW, kept_days=30)

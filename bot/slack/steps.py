@@ -4,8 +4,9 @@ refresh for the person named in `requested_by`, judged like that person typing `
 outputs how those tasks stand.
 
 Each run is audited like a command and runs within its person's share. A run Slack delivers
-twice (an Events API retry of the same function_execution_id) is done once: the second
-delivery is dropped. A run ends with functions.completeSuccess, or functions.completeError
+twice (an Events API retry of the same function_execution_id) is done once: a replica drops a
+run it has seen, and a refresh is kept as a confirmation that exactly one delivery can spend,
+whichever replica it reaches. A run ends with functions.completeSuccess, or functions.completeError
 with words a person can act on (Slackbot shows them to whoever ran the workflow).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
@@ -32,7 +34,7 @@ from bot.core.steps import (
     status_request,
     task_counts,
 )
-from bot.core.submission import quota_left
+from bot.core.submission import CONFIRMATION_LIFETIME, Confirmation, quota_left
 from bot.errors import NotAllowed, PartlySubmitted, TasksNotFound
 from bot.slack.replies import Services, outcome_of, words_for
 from bot.slack.writes import shortfall, writer_of
@@ -44,9 +46,12 @@ Outputs = dict[str, Any]
 R = TypeVar("R", RefreshRequest, StatusRequest)
 
 
-async def refresh_urls(services: Services, request: RefreshRequest, entry: AuditEntry) -> Outputs:
+async def refresh_urls(
+    services: Services, request: RefreshRequest, entry: AuditEntry, execution: str
+) -> Outputs | None:
     """`cdn_refresh_urls`: check, submit, output; anything short of every URL going in fails
-    the run, naming the tasks that were made."""
+    the run, naming the tasks that were made. None when another delivery of the same run (in
+    this process or another replica) has it."""
     submission = request.submission
     entry.detail = f"{REFRESH_STEP}: {submission_summary(submission)}"[:500]
     user, channel = request.requested_by, request.channel
@@ -59,6 +64,8 @@ async def refresh_urls(services: Services, request: RefreshRequest, entry: Audit
     refusal = shortfall(submission, quota_left(await writer.quota(), submission))
     if refusal is not None:
         raise refusal
+    if execution and not await _first_run(services, request, execution):
+        return None
     submitted = await writer.submit(submission)
     note_submitted(entry, submitted)
     if submitted.error is not None:
@@ -71,7 +78,24 @@ async def refresh_urls(services: Services, request: RefreshRequest, entry: Audit
     return {"task_ids": ",".join(submitted.task_ids), "submitted": len(submitted.accepted)}
 
 
-async def task_status(services: Services, request: StatusRequest, entry: AuditEntry) -> Outputs:
+async def _first_run(services: Services, request: RefreshRequest, execution: str) -> bool:
+    """Whether this delivery of the run may submit: the run is kept as a confirmation, spent
+    by exactly one claim in any number of replicas on the same database (like a button's)."""
+    store, now = services.store, services.clock()
+    user = request.requested_by
+    run = Confirmation(f"{user}.run-{execution}"[:200], request.submission, user, "", now)
+    await store.forget_confirmations_before(now - CONFIRMATION_LIFETIME - timedelta(days=1))
+    try:
+        await store.save_confirmation(run)
+    except Exception:  # another delivery saved it first: the claim below decides
+        log.info("run %s is kept already", execution)
+    claim = await store.claim_confirmation(run.id, user=user, at=now)
+    return claim.granted
+
+
+async def task_status(
+    services: Services, request: StatusRequest, entry: AuditEntry, _execution: str
+) -> Outputs:
     """`cdn_task_status`: how the tasks stand, read live; IDs not found fail the run."""
     user, channel = request.requested_by, request.channel
     entry.detail = f"{STATUS_STEP}: {','.join(request.task_ids)}"[:500]
@@ -117,7 +141,7 @@ class Runs:
         step: str,
         inputs: Any,
         read: Callable[[Mapping[str, Any]], R],
-        work: Callable[[Services, R, AuditEntry], Awaitable[Outputs]],
+        work: Callable[[Services, R, AuditEntry, str], Awaitable[Outputs | None]],
         *,
         context: AsyncBoltContext,
         complete: AsyncComplete,
@@ -131,16 +155,23 @@ class Runs:
         if not self.first(execution):
             log.info("dropped a repeated delivery of %s run %s", step, execution)
             return
-        entry = services.entry("workflow", user="", channel="", detail=step)
+        given = inputs if isinstance(inputs, Mapping) else {}
+        # Whom the run names, as given, so that even a refused run says who asked.
+        entry = services.entry(
+            "workflow", user=str(given.get("requested_by") or "")[:40], channel="", detail=step
+        )
         entry.extra["execution"] = execution or ""
         outputs: Outputs | None = None
         problem = ""
         try:
-            request = read(inputs if isinstance(inputs, Mapping) else {})
+            request = read(given)
             entry.user = request.requested_by or ""
             entry.channel = request.channel or ""
             async with services.admission.hold(entry.user, bounded=bounded):
-                outputs = await work(services, request, entry)
+                outputs = await work(services, request, entry, execution or "")
+            if outputs is None:
+                log.info("dropped %s run %s: another delivery of it submits", step, execution)
+                return
         except Exception as error:  # every failure ends the run with words, never a hang
             if entry.outcome == "ok":
                 entry.outcome = outcome_of(error)

@@ -5,6 +5,7 @@ and done once however often Slack delivers it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -97,6 +98,21 @@ async def test_a_run_slack_delivers_twice_submits_once(emulator, clock, fake_sla
     assert len(fake_slack.calls_of("functions.completeSuccess")) == 1
 
 
+async def test_a_run_delivered_to_two_replicas_submits_once(emulator, clock, fake_slack, tmp_path):
+    database = tmp_path / "bot.db"
+    inputs = {"urls": URLS, "requested_by": USER}
+    async with (
+        world.running_bot(database, clock=clock, emulator=emulator, slack=fake_slack) as one,
+        world.running_bot(database, clock=clock, emulator=emulator, slack=fake_slack) as two,
+    ):
+        body = function_executed(REFRESH_STEP, inputs, execution_id="Fx8", event_id="Ev1")
+        await asyncio.gather(one.post(body), two.post(body))
+        await ended(fake_slack)
+    assert len(emulator.calls_of("RefreshObjectCaches")) == 1
+    assert len(fake_slack.calls_of("functions.completeSuccess")) == 1
+    assert not fake_slack.calls_of("functions.completeError")
+
+
 @pytest.mark.parametrize(
     ("inputs", "words"),
     [
@@ -121,7 +137,8 @@ async def test_bad_inputs_fail_the_run_with_words_naming_the_input(running_bot, 
     assert words in call["error"]
     assert not running_bot.emulator.calls_of("RefreshObjectCaches")
     (entry,) = await running_bot.store.recent_audit(1)
-    assert entry.outcome == "invalid"
+    assert entry.outcome == "invalid" and entry.kind == "workflow"
+    assert entry.user == str(inputs.get("requested_by", ""))  # who asked, even if refused
 
 
 @pytest.mark.policy(Policy(manage=Allow(users=frozenset({"U0OPS0001"})), contact="#cdn-admins"))

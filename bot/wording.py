@@ -151,8 +151,8 @@ def _tasks_not_found(error: TasksNotFound) -> str:
     more = f" and {len(error.task_ids) - 10:,} more" if len(error.task_ids) > 10 else ""
     where = ", or outside the domains this channel may see" if error.scoped else ""
     return (
-        f"No task {shown}{more}: tasks are kept three days, and only this account's are "
-        f"found{where}."
+        f"No task {shown}{more}: it is older than the CDN keeps tasks, or not this "
+        f"account's{where}."
     )
 
 

@@ -223,7 +223,7 @@ async def test_task_status_counts_each_state(running_bot):
 async def test_task_status_names_tasks_it_cannot_find(running_bot):
     name, call = await run(running_bot, STATUS_STEP, {"task_ids": "123456789"})
     assert name == "functions.completeError"
-    assert "No task 123456789" in call["error"] and "three days" in call["error"]
+    assert "No task 123456789" in call["error"] and "older than the CDN keeps" in call["error"]
 
 
 @pytest.mark.policy(Policy(query=Allow(users=frozenset({USER}))))

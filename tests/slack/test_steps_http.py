@@ -246,3 +246,12 @@ async def test_a_run_slack_will_not_end_is_logged(emulator, clock, fake_slack, t
         await bot.post(function_executed(STATUS_STEP, {"task_ids": "1"}, execution_id="Fx9"))
         await ended(fake_slack)
     assert "could not end cdn_task_status run Fx9" in caplog.text
+
+
+@pytest.mark.policy(Policy(scopes={"C0RELEASE": ("img.example.com",)}))
+async def test_task_status_keeps_to_the_channels_domains_whoever_asks(running_bot):
+    bot = running_bot
+    task = add(bot.emulator, bot.clock, "https://www.example.com/a.js", seconds_ago=600)
+    name, call = await run(bot, STATUS_STEP, {"task_ids": task, "channel": "C0RELEASE"})
+    assert name == "functions.completeError"
+    assert f"No task {task}" in call["error"] and "outside the domains" in call["error"]

@@ -1,26 +1,37 @@
 """The store: subscriptions, what each channel was told, mutes, the watcher's mark, the audit
-trail, confirmations of writes, the submissions whose progress is followed, and the lease that
-says which replica does the background work.
+trail, confirmations of writes, the submissions whose progress is followed, the lease that
+says which replica does the background work, and the task history the archiver keeps.
 
 SQLite (one host) or PostgreSQL (any number of replicas) through SQLAlchemy Core; the queries
 live in one module per table, and `Store.open` migrates the schema with Alembic."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.core.audit import AuditEntry
 from bot.core.progress import Tracked
 from bot.core.submission import Claim, Confirmation
-from bot.core.tasks import ObjectType
+from bot.core.tasks import ObjectType, Status, Task
 from bot.core.watch import Subscription
-from bot.store import announced, audit, confirmations, lease, migrate, mutes, subscriptions, tracked
+from bot.store import (
+    announced,
+    audit,
+    confirmations,
+    history,
+    lease,
+    migrate,
+    mutes,
+    subscriptions,
+    tracked,
+)
 from bot.store.engine import Connector
+from bot.store.history import Archived
 from bot.store.lease import Fence
 from bot.store.mutes import ActiveMute
 
-__all__ = ["ActiveMute", "Store"]
+__all__ = ["ActiveMute", "Archived", "Store"]
 
 
 class Store:
@@ -245,3 +256,91 @@ class Store:
         """Who has (or last had) lease `name`: (holder, epoch, expired); None if nobody ever."""
         async with self._db.reading() as connection:
             return await lease.holder(connection, name)
+
+    # -- the task history -------------------------------------------------------------------
+
+    async def archive(
+        self, tasks: Sequence[Task], seen_at: datetime, *, fence: Fence | None = None
+    ) -> bool:
+        """Keep `tasks` as seen at `seen_at`, one statement for the lot: a task already kept
+        keeps its first sighting and gets its new status, progress and description (and, the
+        first time it is Complete or Failed, its end). With a `fence`, only while it is still
+        the running lease: False, and nothing written, once it is not."""
+        async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
+            await history.archive(connection, tasks, seen_at)
+        return True
+
+    async def archived(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        object_type: ObjectType | str | None = None,
+        domain: str | None = None,
+        status: Status | None = None,
+        task_ids: Sequence[str] = (),
+        object_path: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[int, list[Archived]]:
+        """How many kept tasks match, and `limit` of them from `offset`, in the API's order:
+        newest created first, then the higher task ID. `start` and `end` bound the creation
+        time, both inclusive (as the API's StartTime and EndTime); `domain` is an exact host;
+        `task_ids`, when given, are the only tasks that may match."""
+        where = history.filters(
+            start=start,
+            end=end,
+            object_type=object_type,
+            domain=domain,
+            status=status,
+            object_path=object_path,
+        )
+        async with self._db.reading() as connection:
+            if task_ids:
+                return await history.by_ids(connection, task_ids, where, offset=offset, limit=limit)
+            return await history.archived(connection, where, offset=offset, limit=limit)
+
+    async def archived_between(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        domain: str | None = None,
+        object_type: ObjectType | str | None = None,
+    ) -> list[Archived]:
+        """Every kept task created in [start, end) (so periods side by side share none),
+        oldest first."""
+        where = history.filters(
+            start=start, end=end, domain=domain, object_type=object_type, end_inclusive=False
+        )
+        async with self._db.reading() as connection:
+            return await history.oldest_first(connection, where)
+
+    async def unfinished_archived(self) -> list[Task]:
+        """The kept tasks last seen Pending or Refreshing, oldest first."""
+        async with self._db.reading() as connection:
+            return await history.unfinished(connection)
+
+    async def prune_archived(self, before: datetime) -> int:
+        """Drop kept tasks created before `before`; how many went."""
+        async with self._db.writing() as connection:
+            return await history.prune(connection, before)
+
+    async def archive_mark(self, object_type: ObjectType | str) -> datetime | None:
+        """Where the archiver got to for one task type: every task of that type created
+        before it is kept. None until the archiver first got anywhere."""
+        async with self._db.reading() as connection:
+            return await history.archive_mark(connection, object_type)
+
+    async def set_archive_mark(
+        self, object_type: ObjectType | str, moment: datetime, *, fence: Fence | None = None
+    ) -> bool:
+        """Move the archiver's mark for one task type. With a `fence`, only while it is still
+        the running lease: False, and the mark left where it was, once it is not."""
+        async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
+            await history.set_archive_mark(connection, object_type, moment)
+        return True

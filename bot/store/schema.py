@@ -129,3 +129,27 @@ lease = Table(
     Column("epoch", BigInteger, nullable=False),
     Column("expires_ms", BigInteger, nullable=False),  # Unix milliseconds, the database's clock
 )
+
+# Every task the archiver has seen, kept for HISTORY_DAYS after the API forgets it. `domain` is
+# the host of `object_path`; `id_number` is the task ID as a number (0 if it is not one), so
+# rows sort as the API orders them: newest created first, then the higher ID.
+task_history = Table(
+    "task_history",
+    metadata,
+    Column("task_id", Text, primary_key=True),
+    Column("id_number", BigInteger, nullable=False),
+    Column("object_path", Text, nullable=False),
+    Column("object_type", Text, nullable=False),
+    Column("domain", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("progress", Float, nullable=False),
+    Column("description", Text),
+    Column("created", Moment, nullable=False),
+    Column("first_seen", Moment, nullable=False),
+    Column("last_seen", Moment, nullable=False),
+    Column("ended_at", Moment),  # when it was first seen Complete or Failed
+    Index("task_history_by_created", "created", "id_number"),
+    Index("task_history_by_domain", "domain", "created", "id_number"),
+    Index("task_history_by_status", "status", "created"),
+    Index("task_history_by_path", "object_path"),
+)

@@ -34,6 +34,7 @@ from bot.errors import BotError, ConfigurationError, UserInputError
 from bot.leader import Leadership
 from bot.playground.guard import is_loopback
 from bot.playground.server import Playground
+from bot.recall import Recall
 from bot.slack.app import (
     SlackClient,
     SocketConnection,
@@ -97,7 +98,9 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
         # Whatever the start-up check finds, the bot serves: people get the worded error and
         # the same process answers once the API does.
         checkup = Checkup(lambda: probe(source), clock=clock)
-        find_tasks = checkup.observing(source.find, live=lambda answer: answer.live)
+        # Past the API's three days, queries are answered from the bot's own history.
+        recall = Recall(source.find, store, clock=clock, kept_days=settings.history_days)
+        find_tasks = checkup.observing(recall.find, live=lambda answer: answer.live)
         # One replica at a time watches and follows progress; alone, this one at once.
         leadership = Leadership(store, lease=settings.leader_lease)
         tracker = _tracker(source, store, client, settings=settings, leadership=leadership)

@@ -13,8 +13,8 @@ Three strategies:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -76,6 +76,8 @@ class Answer:
     plan: Plan
     age: float
     domains: tuple[str, ...] = ()  # what a `domain:*.x` query covered
+    # Rows that came from the bot's history, not the API: task ID → when it was last seen.
+    archived: Mapping[str, datetime] = field(default_factory=dict)
 
     @property
     def live(self) -> bool:

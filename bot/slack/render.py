@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -201,11 +202,18 @@ def _counts(tasks: tuple[Task, ...]) -> str:
     return "*On this page:* " + " · ".join(parts)
 
 
-def _row_cells(task: Task, path_width: int, order: tuple[int, ...]) -> tuple[list[Any], int]:
+# Marks a row from the bot's history (the API no longer returns it).
+ARCHIVED_MARK = "🗄"
+
+
+def _row_cells(
+    task: Task, path_width: int, order: tuple[int, ...], *, archived: bool = False
+) -> tuple[list[Any], int]:
     reason = REASON_LABELS[task.reason] if task.reason else ""
+    status = f"{STATUS_EMOJI[task.status]} {task.status.value}"
     texts = [
         shorten_middle(task.task_id, ID_WIDTH),
-        f"{STATUS_EMOJI[task.status]} {task.status.value}",
+        f"{status} {ARCHIVED_MARK}" if archived else status,
         progress_text(task.progress),
         shorten_middle(str(task.object_type), TYPE_WIDTH),
         shorten_path(task.object_path, path_width),
@@ -245,20 +253,24 @@ _SETTINGS = (
 )
 
 
-def task_table(tasks: tuple[Task, ...]) -> tuple[TableBlock, int]:
-    """The table of as many tasks as fit the text budget, and how many that is."""
+def task_table(tasks: tuple[Task, ...], archived: Collection[str] = ()) -> tuple[TableBlock, int]:
+    """The table of as many tasks as fit the text budget, and how many that is; the tasks
+    named in `archived` came from the history and are marked so."""
     budget = TABLE_TEXT_BUDGET - sum(map(len, _HEADINGS))
     tasks = tasks[:MAX_TABLE_TASKS]
     failed_only = bool(tasks) and all(task.status is Status.FAILED for task in tasks)
     order = _FAILED_ORDER if failed_only else _ORDER
-    fixed = [_row_cells(task, 0, order)[1] for task in tasks]
+    fixed = [_row_cells(task, 0, order, archived=task.task_id in archived)[1] for task in tasks]
     shown = len(tasks)
     while shown and sum(fixed[:shown]) + shown * PATH_WIDTH[0] > budget:
         shown -= 1
     room = (budget - sum(fixed[:shown])) // max(shown, 1)
     width = max(PATH_WIDTH[0], min(PATH_WIDTH[1], room))
     rows: list[list[Any]] = [[RawTextObject(text=_HEADINGS[i]) for i in order]]
-    rows += [_row_cells(task, width, order)[0] for task in tasks[:shown]]
+    rows += [
+        _row_cells(task, width, order, archived=task.task_id in archived)[0]
+        for task in tasks[:shown]
+    ]
     settings = [_SETTINGS[i] for i in order]
     return TableBlock(rows=rows, column_settings=settings), shown
 
@@ -301,8 +313,11 @@ def task_page(
     shared_by: str | None = None,
     note: str | None = None,
     fetched: datetime | None = None,
+    archived: Mapping[str, datetime] | None = None,
 ) -> Reply:
     """The answer to a task query: header, filters, counts, table, paging context, buttons.
+
+    `archived` names the rows that came from the bot's history, with when each was last seen.
 
     `covered` lists the task types a fanned-out query looked at; `shared_by` marks a copy
     posted to the channel (it gets no buttons: a click there would change it for everyone);
@@ -316,9 +331,13 @@ def task_page(
         ),
     ]
     position = _position(page, query, shared=bool(shared_by))
+    archived = archived or {}
     if page.tasks:
-        table, shown = task_table(page.tasks)
+        table, shown = task_table(page.tasks, archived)
         blocks += [SectionBlock(text=MarkdownTextObject(text=_counts(page.tasks))), table]
+        from_history = _from_history(page.tasks[:shown], archived)
+        if from_history:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=from_history)]))
         if shown < len(page.tasks):
             blocks.append(
                 ContextBlock(
@@ -353,6 +372,27 @@ def task_page(
     if page.tasks:
         summary += " — " + _counts(page.tasks).removeprefix("*On this page:* ")
     return Reply(text=escape(summary)[:TEXT_LIMIT], blocks=tuple(blocks))
+
+
+def _from_history(tasks: Sequence[Task], archived: Mapping[str, datetime]) -> str:
+    """Which rows the history gave, and when the bot last saw them ('' if none)."""
+    seen = [archived[task.task_id] for task in tasks if task.task_id in archived]
+    if not seen:
+        return ""
+    which = (
+        "Every row"
+        if len(seen) == len(tasks)
+        else f"{counted(len(seen), 'row')} marked {ARCHIVED_MARK}"
+    )
+    when = (
+        slack_time(max(seen))
+        if min(seen) == max(seen)
+        else (f"between {slack_time(min(seen))} and {slack_time(max(seen))}")
+    )
+    return (
+        f"{ARCHIVED_MARK} {which} from history, last seen {when}: the API keeps "
+        f"{HISTORY_DAYS} days, the bot keeps what it saw."
+    )
 
 
 def _position(page: TaskPage, query: TaskQuery, *, shared: bool = False) -> str:

@@ -127,6 +127,7 @@ async def task_reply(
         shared_by=shared_by,
         note=note,
         fetched=services.clock() - timedelta(seconds=answer.age),
+        archived=answer.archived,
     )
 
 

@@ -138,3 +138,77 @@ async def test_records_of_a_replaced_leader_are_refused(store):
     assert report.deposed
     assert await store.announced(["C1"]) == {"C1": set()}
     assert await store.high_water() is None
+
+
+def refreshing_task(task_id: str, now: datetime) -> Task:
+    return Task(
+        task_id=task_id,
+        object_path=f"https://a.example.com/slow/{task_id}.js",
+        object_type=ObjectType.FILE,
+        status=Status.REFRESHING,
+        progress=40,
+        created=now - timedelta(hours=1),
+    )
+
+
+def stuck_watcher(store, leader, now, *, fetch, post_stuck):
+    from bot.stuck import StuckAlerts
+
+    async def post_failures(_channel_id, _tasks, **_):
+        return PostOutcome(delivered=True)
+
+    async def post_ended(*_args, **_options):
+        return PostOutcome(delivered=True)
+
+    alerts = StuckAlerts(
+        after=timedelta(minutes=30), post=post_stuck, post_ended=post_ended, keep=timedelta(30)
+    )
+    return Watcher(
+        store=store, fetch_failures=fetch, post=post_failures, clock=lambda: now, interval=60,
+        overlap=timedelta(hours=1), leadership=leader, stuck=alerts,
+    )  # fmt: skip
+
+
+async def test_a_watcher_that_lost_the_lease_mid_cycle_announces_nothing_stuck(store):
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    await store.subscribe(Subscription("C1", None, None, "U0ANA1234", now - timedelta(hours=2)))
+    await store.archive([refreshing_task("T1", now)], now)
+    ticks = Ticks()
+    leader = Leadership(store, holder="slow", lease=15, clock=ticks)
+    await leader.renew()
+    posted: list[str] = []
+
+    async def fetch(_start, _end):
+        ticks.now += 11  # paused past its margin while reading the API
+        return []
+
+    async def post_stuck(channel_id, _tasks, **_):
+        posted.append(channel_id)
+        return PostOutcome(delivered=True, ts="1.1")
+
+    report = await stuck_watcher(store, leader, now, fetch=fetch, post_stuck=post_stuck).cycle()
+    assert report.deposed and posted == [] and report.stuck == {}
+    assert await store.stuck_notices() == []
+
+
+async def test_stuck_notices_of_a_replaced_leader_are_refused(store):
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    await store.subscribe(Subscription("C1", None, None, "U0ANA1234", now - timedelta(hours=2)))
+    await store.archive([refreshing_task("T1", now)], now)
+    old = Leadership(store, holder="old", lease=60)
+    new = Leadership(store, holder="new", lease=60)
+    await old.renew()
+
+    async def fetch(_start, _end):
+        return []
+
+    async def post_stuck(_channel_id, _tasks, **_):
+        # The lease changes hands between Slack's answer and the record.
+        await store.release_lease(old.fence)
+        await new.renew()
+        return PostOutcome(delivered=True, ts="1.1")
+
+    report = await stuck_watcher(store, old, now, fetch=fetch, post_stuck=post_stuck).cycle()
+    assert report.deposed and report.stuck == {}
+    assert await store.stuck_notices() == []
+    assert await store.high_water() is None

@@ -32,6 +32,7 @@ class Subscription:
     added_by: str
     added_at: datetime
     unreachable: str | None = None  # why posting there stopped working, if it did
+    stuck: bool = True  # also hears of tasks that stay unfinished (`stuck:off` opts out)
 
     def matches(self, task: Task) -> bool:
         """Whether `task` is one this subscription asked for (and failed after it was made)."""
@@ -47,10 +48,12 @@ class Subscription:
 @dataclass(frozen=True)
 class PostOutcome:
     """What happened to a notification: delivered, refused for good (`unreachable`), or neither
-    (a passing failure: the tasks stay owed and the next cycle tries again)."""
+    (a passing failure: the tasks stay owed and the next cycle tries again). `ts` names the
+    message Slack accepted, for replies in its thread."""
 
     delivered: bool
     unreachable: str | None = None
+    ts: str | None = None
 
 
 def watch_window(

@@ -102,15 +102,21 @@ def _show_query(tasks: Sequence[Task], now: datetime) -> TaskQuery:
     every = TaskQuery(status=Status.FAILED, since=max(oldest, earliest))
     if len(domains) == 1:
         return every.model_copy(update={"domain": domains.pop()})
+    return ids_query(tasks, status=Status.FAILED) or every
+
+
+def ids_query(tasks: Sequence[Task], *, status: Status | None = None) -> TaskQuery | None:
+    """The tasks looked up by ID, newest first, as many as a button's value holds (None when
+    none has an ID a query accepts)."""
     ids: list[str] = []
     for task in sorted(tasks, key=newest_first):
         if not _TASK_ID.fullmatch(task.task_id) or task.task_id in ids:
             continue
-        wanted = TaskQuery(task_ids=(*ids, task.task_id), status=Status.FAILED)
+        wanted = TaskQuery(task_ids=(*ids, task.task_id), status=status)
         if len(ids) == MAX_TASK_IDS or len(encode_query(wanted)) > MAX_BUTTON_VALUE:
             break
         ids.append(task.task_id)
-    return TaskQuery(task_ids=tuple(ids), status=Status.FAILED) if ids else every
+    return TaskQuery(task_ids=tuple(ids), status=status) if ids else None
 
 
 def _actions(tasks: Sequence[Task], show: TaskQuery) -> ActionsBlock:
@@ -131,26 +137,9 @@ def _actions(tasks: Sequence[Task], show: TaskQuery) -> ActionsBlock:
                 text=PlainTextObject(text=label), action_id=ActionId.RETRY_TASKS.value, value=retry
             )
         )
-    domains = sorted({t.domain for t in tasks if t.domain and len(t.domain) <= MAX_OPTION_VALUE})
-    if len(domains) == 1:
-        elements.append(
-            ButtonElement(
-                text=PlainTextObject(text=shorten_middle(f"Mute {domains[0]} 1 h", 75)),
-                action_id=ActionId.MUTE.value,
-                value=domains[0],
-            )
-        )
-    elif domains:
-        elements.append(
-            StaticSelectElement(
-                placeholder=PlainTextObject(text="Mute a domain for 1 h"),
-                action_id=ActionId.MUTE.value,
-                options=[
-                    Option(text=PlainTextObject(text=shorten_middle(d, 75)), value=d)
-                    for d in domains[:MAX_MUTE_OPTIONS]
-                ],
-            )
-        )
+    mute = mute_control(tasks)
+    if mute is not None:
+        elements.append(mute)
     # A link: Slack opens it and still tells the app, which only acknowledges it.
     elements.append(
         ButtonElement(
@@ -162,13 +151,36 @@ def _actions(tasks: Sequence[Task], show: TaskQuery) -> ActionsBlock:
     return ActionsBlock(elements=elements)
 
 
-def _reason(task: Task) -> str:
+def mute_control(tasks: Sequence[Task]) -> ButtonElement | StaticSelectElement | None:
+    """ "Mute <domain> 1 h" for the tasks' one domain, a menu of them for several."""
+    domains = sorted({t.domain for t in tasks if t.domain and len(t.domain) <= MAX_OPTION_VALUE})
+    if len(domains) == 1:
+        return ButtonElement(
+            text=PlainTextObject(text=shorten_middle(f"Mute {domains[0]} 1 h", 75)),
+            action_id=ActionId.MUTE.value,
+            value=domains[0],
+        )
+    if domains:
+        return StaticSelectElement(
+            placeholder=PlainTextObject(text="Mute a domain for 1 h"),
+            action_id=ActionId.MUTE.value,
+            options=[
+                Option(text=PlainTextObject(text=shorten_middle(d, 75)), value=d)
+                for d in domains[:MAX_MUTE_OPTIONS]
+            ],
+        )
+    return None
+
+
+def reason_of(task: Task) -> str:
+    """A failed task's reason as people read it."""
     if task.reason is None:
         return "no reason given"
     return REASON_LABELS[task.reason]
 
 
-def _what_to_do(task: Task) -> str:
+def what_to_do(task: Task) -> str:
+    """What to do about a failed task, beyond its reason."""
     if task.reason is None:
         return "open the task in the Alibaba Cloud console for details, then retry"
     return REASON_HINTS[task.reason]
@@ -183,7 +195,8 @@ def _failed(kind: ObjectType | str) -> str:
     return "Refresh failed"
 
 
-def _domains_named(domains: Sequence[str]) -> str:
+def domains_named(domains: Sequence[str]) -> str:
+    """'on `a.com` and `b.com`': up to three domains, most frequent first, then how many more."""
     named = [f"`{escape(d)}`" for d in domains[:3]]
     if len(domains) > 3:
         return f"on {', '.join(named)} and {len(domains) - 3} more domains"
@@ -206,25 +219,23 @@ def failure_notice(tasks: Sequence[Task], *, now: datetime) -> Reply:
         path = escape(shorten_middle(task.object_path, 500))
         domain = escape(shorten_middle(task.domain, 200)) or "an unknown domain"
         title = f"{_failed(task.object_type)} on {domain}"
-        text = f":x: {title}: {path} ({escape(_reason(task))})"
+        text = f":x: {title}: {path} ({escape(reason_of(task))})"
         blocks: list[Block] = [
             SectionBlock(text=MarkdownTextObject(text=f":x: *{title}*\n`{path}`")),
             SectionBlock(
                 fields=[
-                    MarkdownTextObject(text=f"*Reason*\n{escape(_reason(task))}"),
+                    MarkdownTextObject(text=f"*Reason*\n{escape(reason_of(task))}"),
                     MarkdownTextObject(text=f"*Type*\n{escape(str(task.object_type))}"),
                     MarkdownTextObject(text=f"*Created*\n{slack_date(task.created)}"),
                 ]
             ),
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*What to do:* {escape(_what_to_do(task))}")
-            ),
+            SectionBlock(text=MarkdownTextObject(text=f"*What to do:* {escape(what_to_do(task))}")),
             _console(f"Task ID {escape(task.task_id)}"),
         ]
     else:
         domains = Counter(task.domain for task in ordered)
         reasons = Counter(REASON_LABELS[t.reason] if t.reason else "no reason" for t in ordered)
-        where = _domains_named([domain for domain, _ in domains.most_common()])
+        where = domains_named([domain for domain, _ in domains.most_common()])
         summary = " · ".join(f"{count} {escape(label)}" for label, count in reasons.most_common())
         text = f":x: {len(ordered)} CDN tasks failed {where}: {summary}"
         # A channel notice stays glanceable; the button lists everything.
@@ -258,6 +269,8 @@ def _lines(subscriptions: Sequence[Subscription]) -> list[str]:
     lines = []
     for sub in subscriptions:
         line = f"• {_scope(sub)} — added by {mention(sub.added_by)} {slack_date(sub.added_at)}"
+        if not sub.stuck:
+            line += " · failures only (`stuck:off`)"
         if sub.unreachable:
             line += (
                 f"\n   :warning: not delivered (`{escape(sub.unreachable)}`): "
@@ -286,7 +299,7 @@ def subscriptions_list(
         )
     else:
         lines = "\n".join(_lines(subscriptions))
-        text = f"*This channel hears about failed CDN tasks for:*\n{lines}"
+        text = f"*This channel hears about failed and stuck CDN tasks for:*\n{lines}"
     if mutes:
         text += (
             "\n*Muted (failures skipped, not saved up):*\n"
@@ -303,12 +316,13 @@ def subscribed(
     the new one or are covered by it (one failure is still posted once)."""
     if not created:
         return said(
-            f"This channel already gets failures for {_scope(subscription)}; nothing doubled."
+            f"This channel already gets failures for {_scope(subscription)}"
+            f"{'' if subscription.stuck else ' (failures only)'}; nothing doubled."
         )
     text = (
         f":bell: Subscribed: this channel will hear about tasks failing from now on for "
-        f"{_scope(subscription)}. `/cdn status:failed` shows earlier failures; "
-        "`/cdn subscriptions` lists what the channel gets."
+        f"{_scope(subscription)}, {_stuck_words(subscription)}. `/cdn status:failed` shows "
+        "earlier failures; `/cdn subscriptions` lists what the channel gets."
     )
     for other in overlapping:
         if _covers(other, subscription):
@@ -316,6 +330,8 @@ def subscribed(
                 f"\n:information_source: {_scope(other)} already covers it; "
                 f"{_unsubscribe_command(subscription)} undoes this one."
             )
+            if other.stuck and not subscription.stuck:
+                text += " Stuck tasks are still announced through the wider one."
         else:
             text += (
                 f"\n:information_source: This covers {_scope(other)} too; "
@@ -324,12 +340,42 @@ def subscribed(
     return said(text)
 
 
+def _stuck_words(subscription: Subscription) -> str:
+    if subscription.stuck:
+        return "and about tasks still unfinished long after they started (`stuck:off` stops those)"
+    return "failures only: no notices of tasks that stay unfinished"
+
+
 def channel_announcement(subscription: Subscription) -> Reply:
     """Posted in the channel when someone subscribes it, so everyone knows (and to test access)."""
+    what = "failed and stuck" if subscription.stuck else "failed"
     return said(
-        f":bell: {mention(subscription.added_by)} subscribed this channel to failed "
+        f":bell: {mention(subscription.added_by)} subscribed this channel to {what} "
         f"Alibaba Cloud CDN tasks for {_scope(subscription)}. "
         f"{_unsubscribe_command(subscription)} stops them."
+    )
+
+
+def stuck_switched(subscription: Subscription) -> Reply:
+    """The reply to `/cdn subscribe … stuck:on|off` for a subscription the channel has."""
+    if subscription.stuck:
+        return said(
+            f":hourglass_flowing_sand: Stuck-task notices are on again for {_scope(subscription)}: "
+            "a task still unfinished long after it started is announced here, and its end "
+            "told in the notice's thread."
+        )
+    return said(
+        f":no_bell: Stuck-task notices are off for {_scope(subscription)}; its failures are "
+        "still announced here. `/cdn subscribe` with the same filters turns them on again."
+    )
+
+
+def stuck_switch_announcement(subscription: Subscription, *, by: str) -> Reply:
+    """Posted in the channel when someone turns its stuck-task notices on or off."""
+    state = "on" if subscription.stuck else "off"
+    return said(
+        f":hourglass_flowing_sand: {mention(by)} turned stuck-task notices {state} for "
+        f"{_scope(subscription)} in this channel."
     )
 
 

@@ -1,7 +1,9 @@
-"""`/cdn subscribe`, `unsubscribe`, `subscriptions` and `unmute` for the channel they are typed
-in; what changes what the channel hears is also announced there."""
+"""`/cdn subscribe` (with `stuck:off`), `unsubscribe`, `subscriptions` and `unmute` for the
+channel they are typed in; what changes what the channel hears is also announced there."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from bot.core.access import Act
 from bot.core.query import ListSubscriptions, Subscribe, Unmute, Unsubscribe
@@ -45,6 +47,7 @@ async def manage(
         object_type=command.object_type,
         added_by=user_id,
         added_at=services.clock(),
+        stuck=command.stuck,
     )
     current = await store.subscriptions(channel_id)
     existing = [
@@ -53,17 +56,30 @@ async def manage(
         if (sub.domain, sub.object_type) == (wanted.domain, wanted.object_type)
     ]
     if existing and not existing[0].unreachable:
-        return alerts.subscribed(existing[0], created=False)
+        if existing[0].stuck == wanted.stuck:
+            return alerts.subscribed(existing[0], created=False)
+        return await _switch_stuck(services, replace(existing[0], stuck=wanted.stuck), user_id)
     # Announcing it in the channel tells everyone there, and proves the bot may post there.
     outcome = await services.notifier.post(channel_id, alerts.channel_announcement(wanted))
     if outcome.unreachable:
         return alerts.cannot_post(outcome.unreachable)
     created = await store.subscribe(wanted)
     return alerts.subscribed(
-        existing[0] if existing else wanted,
+        replace(existing[0], stuck=wanted.stuck) if existing else wanted,
         created=created,
         overlapping=alerts.overlaps(wanted, current),
     )
+
+
+async def _switch_stuck(services: Services, changed: Subscription, user_id: str) -> Reply:
+    """Turn a subscription's stuck-task notices on or off, and say so in the channel."""
+    channel_id = changed.channel_id
+    announcement = alerts.stuck_switch_announcement(changed, by=user_id)
+    outcome = await services.notifier.post(channel_id, announcement)
+    if outcome.unreachable:
+        return alerts.cannot_post(outcome.unreachable)
+    await services.store.subscribe(changed)
+    return alerts.stuck_switched(changed)
 
 
 async def unmute(services: Services, domain: str | None, *, channel_id: str, user_id: str) -> Reply:

@@ -1,6 +1,7 @@
-"""The store: subscriptions, what each channel was told, mutes, the watcher's mark, the audit
-trail, confirmations of writes, the submissions whose progress is followed, the lease that
-says which replica does the background work, and the task history the archiver keeps.
+"""The store: subscriptions, what each channel was told (failures, stuck tasks), mutes, the
+watcher's mark, the audit trail, confirmations of writes, the submissions whose progress is
+followed, the lease that says which replica does the background work, and the task history the
+archiver keeps.
 
 SQLite (one host) or PostgreSQL (any number of replicas) through SQLAlchemy Core; the queries
 live in one module per table, and `Store.open` migrates the schema with Alembic."""
@@ -12,6 +13,7 @@ from datetime import datetime
 
 from bot.core.audit import AuditEntry
 from bot.core.progress import Tracked
+from bot.core.stuck import StuckNotice
 from bot.core.submission import Claim, Confirmation
 from bot.core.tasks import ObjectType, Status, Task
 from bot.core.watch import Subscription
@@ -23,6 +25,7 @@ from bot.store import (
     lease,
     migrate,
     mutes,
+    stuck,
     subscriptions,
     tracked,
 )
@@ -137,6 +140,58 @@ class Store:
         """Drop records no window can reach again (older than the API's history)."""
         async with self._db.writing() as connection:
             await announced.forget_before(connection, moment)
+
+    # -- stuck notices ----------------------------------------------------------------------
+
+    async def stuck_notices(self, task_ids: Iterable[str] = ()) -> list[StuckNotice]:
+        """Every stuck notice whose end is still to be told, and every notice of `task_ids`
+        (told or not), oldest first."""
+        wanted = list(task_ids)
+        async with self._db.reading() as connection:
+            return await stuck.notices(connection, wanted)
+
+    async def record_stuck(
+        self,
+        channel_id: str,
+        task_ids: Iterable[str],
+        message_ts: str | None,
+        now: datetime,
+        *,
+        fence: Fence | None = None,
+    ) -> bool:
+        """Remember that `channel_id` was told these tasks are stuck, in the message
+        `message_ts` (None: their domain was muted there). With a `fence`, only while it is
+        still the running lease: False, and nothing written, once it is not."""
+        rows = list(task_ids)
+        async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
+            await stuck.record(connection, channel_id, rows, message_ts, now)
+        return True
+
+    async def close_stuck(
+        self,
+        channel_id: str,
+        task_ids: Iterable[str],
+        now: datetime,
+        *,
+        failed: Iterable[str] = (),
+        fence: Fence | None = None,
+    ) -> bool:
+        """Remember that the end of these tasks was told in `channel_id`, and count the `failed`
+        among them as announced there (the thread said it). Fenced like `record_stuck`."""
+        ended, failures = list(task_ids), list(failed)
+        async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
+            await stuck.close(connection, channel_id, ended)
+            await announced.record(connection, channel_id, failures, now)
+        return True
+
+    async def forget_stuck_before(self, moment: datetime) -> None:
+        """Drop stuck notices given before `moment` (their tasks are gone from the history)."""
+        async with self._db.writing() as connection:
+            await stuck.forget_before(connection, moment)
 
     # -- mutes ------------------------------------------------------------------------------
 

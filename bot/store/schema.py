@@ -13,6 +13,8 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    false,
+    true,
 )
 
 from bot.store.columns import Moment
@@ -29,6 +31,7 @@ subscription = Table(
     Column("added_by", Text, nullable=False),
     Column("added_at", Moment, nullable=False),
     Column("unreachable", Text),
+    Column("stuck", Boolean, nullable=False, server_default=true()),  # hears of stuck tasks
 )
 
 announced = Table(
@@ -38,6 +41,21 @@ announced = Table(
     Column("task_id", Text, primary_key=True),
     Column("announced_at", Moment, nullable=False),
     Index("announced_by_time", "announced_at"),
+    sqlite_with_rowid=False,
+)
+
+# A channel told that a task is stuck: under which message (NULL: the domain was muted there,
+# nothing posted), and whether its end was told in that message's thread.
+stuck_notice = Table(
+    "stuck_notice",
+    metadata,
+    Column("channel_id", Text, primary_key=True),
+    Column("task_id", Text, primary_key=True),
+    Column("message_ts", Text),
+    Column("noticed_at", Moment, nullable=False),
+    Column("ended", Boolean, nullable=False, server_default=false()),
+    Index("stuck_notice_open", "ended"),
+    Index("stuck_notice_by_time", "noticed_at"),
     sqlite_with_rowid=False,
 )
 
@@ -150,6 +168,6 @@ task_history = Table(
     Column("ended_at", Moment),  # when it was first seen Complete or Failed
     Index("task_history_by_created", "created", "id_number"),
     Index("task_history_by_domain", "domain", "created", "id_number"),
-    Index("task_history_by_status", "status", "created"),
-    Index("task_history_by_path", "object_path"),
+    Index("task_history_by_status", "status", "created", "id_number"),
+    Index("task_history_by_path", "object_path", "created", "id_number"),
 )

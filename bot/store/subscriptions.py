@@ -1,4 +1,4 @@
-"""Queries on the subscriptions: which channels hear of which failures."""
+"""Queries on the subscriptions: which channels hear of which failures (and stuck tasks)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,19 @@ from bot.store.schema import subscription as table
 
 
 async def subscribe(connection: AsyncConnection, wanted: Subscription) -> bool:
-    """Store `wanted`; False when the channel had it already (it is reachable again)."""
+    """Store `wanted`; False when the channel had it already (it is reachable again, and hears
+    of stuck tasks as `wanted` says)."""
     key = _key(wanted.channel_id, wanted.domain, wanted.object_type)
     added = await connection.execute(
         insert(table, connection.dialect.name)
-        .values(**key, added_by=wanted.added_by, added_at=wanted.added_at)
+        .values(**key, added_by=wanted.added_by, added_at=wanted.added_at, stuck=wanted.stuck)
         .on_conflict_do_nothing()
     )
     if added.rowcount:
         return True
-    await connection.execute(update(table).where(*_matching(key)).values(unreachable=None))
+    await connection.execute(
+        update(table).where(*_matching(key)).values(unreachable=None, stuck=wanted.stuck)
+    )
     return False
 
 
@@ -76,4 +79,5 @@ def _subscription(row: Row[Any]) -> Subscription:
         added_by=row.added_by,
         added_at=row.added_at,
         unreachable=row.unreachable,
+        stuck=bool(row.stuck),
     )

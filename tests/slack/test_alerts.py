@@ -153,6 +153,19 @@ def sub(domain=None, kind=None, unreachable=None):
     return Subscription("C1", domain, kind, "U0ANA1234", NOW, unreachable)
 
 
+def test_a_subscription_without_stuck_notices_says_so_everywhere():
+    quiet = replace(sub("www.example.com"), stuck=False)
+    listing = alerts.subscriptions_list([sub(), quiet]).text
+    assert listing.startswith("*This channel hears about failed and stuck CDN tasks for:*")
+    assert listing.count("failures only (`stuck:off`)") == 1
+    assert "failures only: no notices" in alerts.subscribed(quiet, created=True).text
+    assert "`stuck:off` stops those" in alerts.subscribed(sub(), created=True).text
+    assert "to failed Alibaba" in alerts.channel_announcement(quiet).text
+    assert "to failed and stuck Alibaba" in alerts.channel_announcement(sub()).text
+    assert "are off for `www.example.com`" in alerts.stuck_switched(quiet).text
+    assert "on again for every domain" in alerts.stuck_switched(sub()).text
+
+
 def test_subscription_replies():
     listing = alerts.subscriptions_list(
         [sub(), sub("*.example.com", ObjectType.FILE, "is_archived")]
@@ -257,6 +270,11 @@ def test_subscription_replies_are_inert(hostile):
     mutes = [ActiveMute(hostile, hostile, NOW)]
     assert_inert(alerts.subscriptions_list([], mutes).payload())
     assert_inert(alerts.cannot_post(hostile).payload())
+    quiet = replace(sub(hostile), stuck=False)
+    for subscription in (sub(hostile), quiet):
+        assert_inert(alerts.stuck_switched(subscription).payload())
+        assert_inert(alerts.stuck_switch_announcement(subscription, by=hostile).payload())
+        assert_inert(alerts.subscribed(subscription, created=True).payload())
 
 
 def test_a_failure_notice_offers_retry():

@@ -201,3 +201,59 @@ async def test_a_request_without_a_channel_never_means_every_channel(running_bot
         assert "secret.example.com" not in text_of(reply) and "C0OPS2" not in text_of(reply)
         assert "names no channel" in reply["text"], text
     assert await running_bot.store.all_subscriptions() == [elsewhere]
+
+
+async def test_stuck_notices_are_turned_off_and_on_again_and_said_in_the_channel(running_bot):
+    quiet = await command(running_bot, "subscribe domain:www.example.com stuck:off")
+    assert "failures only: no notices of tasks that stay unfinished" in quiet["text"]
+    (announcement,) = running_bot.slack.posts_to("C1")
+    assert "subscribed this channel to failed Alibaba Cloud CDN tasks" in announcement["text"]
+    (stored,) = await running_bot.store.subscriptions("C1")
+    assert stored.stuck is False
+    listing = await command(running_bot, "subscriptions")
+    assert "failures only (`stuck:off`)" in listing["text"]
+    again = await command(running_bot, "subscribe domain:www.example.com stuck:off")
+    assert "(failures only); nothing doubled" in again["text"]
+    on = await command(running_bot, "subscribe domain:www.example.com")
+    assert on["text"].startswith(":hourglass_flowing_sand: Stuck-task notices are on again for")
+    said = running_bot.slack.posts_to("C1")[-1]["text"]
+    assert said == (
+        ":hourglass_flowing_sand: <@U0ANA1234> turned stuck-task notices on for "
+        "`www.example.com` in this channel."
+    )
+    (switched,) = await running_bot.store.subscriptions("C1")
+    assert switched.stuck is True and switched.added_at == stored.added_at
+    assert "failures only" not in (await command(running_bot, "subscriptions"))["text"]
+    off = await command(running_bot, "sub www.example.com stuck:off")
+    assert "Stuck-task notices are off for `www.example.com`" in off["text"]
+    assert len(running_bot.slack.posts_to("C1")) == 3
+
+
+async def test_a_new_subscription_hears_of_stuck_tasks_unless_told_otherwise(running_bot):
+    added = await command(running_bot, "subscribe domain:*.example.com")
+    assert "and about tasks still unfinished long after they started" in added["text"]
+    (announcement,) = running_bot.slack.posts_to("C1")
+    assert (
+        "subscribed this channel to failed and stuck Alibaba Cloud CDN tasks"
+        in (announcement["text"])
+    )
+    narrower = await command(running_bot, "subscribe domain:www.example.com stuck:off")
+    assert "Stuck tasks are still announced through the wider one." in narrower["text"]
+
+
+async def test_show_on_a_stuck_notice_looks_the_task_up_for_the_viewer(running_bot, clock):
+    from bot.core.tasks import Task
+    from bot.slack.stuck_render import stuck_notice
+
+    (task,) = running_bot.emulator.ledger.create(
+        ["https://www.example.com/slow.js"], "file", clock() - timedelta(minutes=40)
+    )
+    seen = Task(task.task_id, task.object_path, "file", "Refreshing", 40, task.created)
+    notice = stuck_notice([seen], now=clock()).payload()
+    (actions,) = [b for b in notice["blocks"] if b["type"] == "actions"]
+    show = next(e for e in actions["elements"] if e["text"]["text"] == "Show")
+    reply = await click(
+        running_bot, {"action_id": show["action_id"], "type": "button", "value": show["value"]}
+    )
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    assert task.task_id in text_of(reply) and "slow.js" in text_of(reply)

@@ -48,6 +48,7 @@ from bot.slack.notify import Notifier
 from bot.slack.people import Directory
 from bot.slack.progress import Tracker
 from bot.slack.replies import Services
+from bot.slack.uploads import Files
 from bot.store.database import Store
 from bot.watcher import Watcher
 
@@ -113,6 +114,8 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
             policy=policy,
             writer=source.writer,
             tracker=tracker,
+            kept_days=settings.history_days,
+            files=Files(client),
         )
         watcher = Watcher(
             store=store,

@@ -11,7 +11,7 @@ import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot import wording
 from bot.cdn.source import Clock, open_task_source
@@ -22,7 +22,18 @@ from bot.core.display import REASON_LABELS, freshness, progress_text, shorten_mi
 from bot.core.filters import FALLBACK_COMMANDS, SUBCOMMANDS, closest_commands
 from bot.core.plan import Answer
 from bot.core.progress import CAPS
-from bot.core.query import Help, TaskQuery, parse_query
+from bot.core.query import Help, Stats, TaskQuery, parse_query
+from bot.core.stats import (
+    Report,
+    Summary,
+    count_change,
+    duration_text,
+    percent_text,
+    period_before,
+    period_text,
+    rate_change,
+    report,
+)
 from bot.core.submission import Action, Kind, Submission, Submitted, parse_submission, quota_left
 from bot.core.tasks import Status, Task, format_api_time
 from bot.core.timeframe import shown
@@ -32,6 +43,7 @@ PATH_WIDTH = 60
 
 USAGE = """\
 usage: python -m bot query "<filters>" [--json]
+       python -m bot query "stats [domain:…] [type:…] [since:…] [until:…]" [--json]
 
 filters (key:value or key=value, any order):
   id:704225667[,…]   url:https://host/path   domain:www.example.com
@@ -114,7 +126,7 @@ def _terminal_command(command: str) -> str:
     """A command after `/cdn ` as it is typed in a terminal (or in Slack, for Slack-only ones)."""
     if command == "refresh":
         return "python -m bot refresh URL…"
-    if command in SUBCOMMANDS and SUBCOMMANDS[command] not in ("task", "tasks"):
+    if command in SUBCOMMANDS and SUBCOMMANDS[command] not in ("task", "tasks", "stats"):
         return f"/cdn {command} (in Slack)"
     return f'python -m bot query "{command}"'
 
@@ -138,17 +150,21 @@ async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: 
     filters must change)."""
     now = clock()
     tz = now.astimezone().tzinfo or UTC  # the terminal's own timezone
-    command = parse_query(text, now=now, tz=tz)
+    command = parse_query(text, now=now, tz=tz, kept_days=settings.history_days)
     if isinstance(command, Help):
         if command.unknown:
             print(unknown_text(command.unknown), file=sys.stderr)
             return 2
         print(USAGE)
         return 0
+    if isinstance(command, Stats):
+        found = await stats_report(settings, command, now=now, tz=tz)
+        print(stats_json(found) if print_json else stats_text(found))
+        return 0
     if not isinstance(command, TaskQuery):
         print(
             "error: subscriptions live in Slack channels; use /cdn there. "
-            "This command runs task queries.",
+            "This command runs task queries and stats.",
             file=sys.stderr,
         )
         return 2
@@ -156,6 +172,83 @@ async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: 
         answer = await source.find(command)
     print(as_json(answer) if print_json else table(answer, tz))
     return 0
+
+
+# -- stats ---------------------------------------------------------------------------------
+
+
+async def stats_report(settings: Settings, query: Stats, *, now: datetime, tz: tzinfo) -> Report:
+    """`query` answered from the task history in the store (the numbers only: no chart)."""
+    store = await Store.open(settings.database_url)
+    try:
+        start, _ = period_before(query)
+        records = await store.archived_between(
+            start, query.until, domain=query.domain, object_type=query.object_type
+        )
+    finally:
+        await store.close()
+    kept_since = now - timedelta(days=settings.history_days)
+    return report(records, query, tz=tz, kept_since=kept_since)
+
+
+def _times(summary: Summary) -> str:
+    found = summary.durations
+    if found.median is None or found.p90 is None:
+        return "no task completed"
+    return f"median {duration_text(found.median)}, p90 {duration_text(found.p90)}"
+
+
+def stats_text(found: Report) -> str:
+    """The numbers as aligned lines, each beside the period before."""
+    query, now, before = found.query, found.current, found.before
+    span = period_text(query)
+    what = " · ".join(
+        [query.domain or "CDN tasks", *([str(query.object_type)] if query.object_type else [])]
+    )
+    tz = found.series.tz
+    rate = rate_change(now.failure_rate, before.failure_rate)
+    lines = [
+        f"{what}: {shown(query.since, tz)} to {shown(query.until, tz)}",
+        f"  tasks             {now.total:>7,}   {count_change(now.total, before.total, span)} "
+        f"({before.total:,})",
+        f"  failed            {now.count(Status.FAILED):>7,}   "
+        f"{percent_text(now.failure_rate)} of finished" + (f" ({rate})" if rate else ""),
+        f"  complete          {now.count(Status.COMPLETE):>7,}",
+        f"  still running     {now.running:>7,}",
+        f"  time to complete  {_times(now)} (the {span} before: {_times(before)})",
+    ]
+    if now.failing_domains and query.domain is None:
+        width = max(len(domain) for domain, _ in now.failing_domains)
+        lines.append("most failures:")
+        lines += [f"  {d.ljust(width)}  {n:>6,}" for d, n in now.failing_domains]
+    if now.reasons:
+        listed = ", ".join(f"{REASON_LABELS[reason]} {n:,}" for reason, n in now.reasons)
+        lines.append(f"why they failed: {listed}")
+    if not now.total and not before.total:
+        lines.append("No tasks in the history for this period: the bot keeps what it sees.")
+    if found.before_partial:
+        lines.append(f"The history does not reach back over all of the {span} before.")
+    return "\n".join(lines)
+
+
+def stats_json(found: Report) -> str:
+    """The numbers as JSON: this period and the one before."""
+
+    def period(summary: Summary) -> dict[str, object]:
+        times = summary.durations
+        return {
+            "since": format_api_time(summary.since),
+            "until": format_api_time(summary.until),
+            "total": summary.total,
+            "by_status": {status.value: number for status, number in summary.counts},
+            "failure_rate": summary.failure_rate,
+            "median_seconds": times.median.total_seconds() if times.median else None,
+            "p90_seconds": times.p90.total_seconds() if times.p90 else None,
+            "failing_domains": dict(summary.failing_domains),
+            "reasons": {reason.value: number for reason, number in summary.reasons},
+        }
+
+    return json.dumps({"current": period(found.current), "before": period(found.before)}, indent=2)
 
 
 # -- refresh and prefetch ------------------------------------------------------------------

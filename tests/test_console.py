@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot import console
+from bot.config import Settings
 from bot.core.display import REASON_LABELS
 from bot.core.tasks import FailureReason, ObjectType, Status, Task
+from bot.store.database import Store
 
 
 @pytest.mark.parametrize(
@@ -52,3 +55,33 @@ def test_the_terminal_keeps_a_long_paths_host():
     row = console._row(task, UTC)
     (path,) = [cell for cell in row if "…" in cell]
     assert path.startswith("https://img.example.com/") and path.endswith("x.png")
+
+
+async def test_stats_print_the_numbers_from_the_history(tmp_path, capsys):
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    store = await Store.open(url)
+    for n, (ago, status) in enumerate(
+        [(1, Status.COMPLETE), (2, Status.FAILED), (3, Status.COMPLETE), (30, Status.COMPLETE)]
+    ):
+        created = now - timedelta(hours=ago)
+        reason = "Origin Timeout" if status is Status.FAILED else None
+        task = Task(str(n), f"https://img.example.com/{n}", "file", status, 100, created, reason)
+        await store.archive([task], created + timedelta(minutes=4 + n))
+    await store.close()
+    settings = Settings(database_url=url, history_days=30)
+    clock = lambda: now  # noqa: E731
+    assert await console.run_query(settings, "stats", clock=clock, print_json=False) == 0
+    text = capsys.readouterr().out
+    assert "CDN tasks: 2026-11-27" in text
+    assert "  tasks                   3   +200% on the 24 h before (1)" in text
+    assert "  failed                  1   33% of finished (+33.3 pts)" in text
+    assert "time to complete  median 5 min, p90 5 min 48 s" in text
+    assert "img.example.com       1" in text
+    assert "why they failed: Origin timeout 1" in text
+    assert await console.run_query(settings, "stats since:2d", clock=clock, print_json=True) == 0
+    numbers = json.loads(capsys.readouterr().out)
+    assert numbers["current"]["total"] == 4 and numbers["before"]["total"] == 0
+    assert numbers["current"]["by_status"] == {
+        "Failed": 1, "Complete": 3, "Refreshing": 0, "Pending": 0
+    }  # fmt: skip

@@ -1,4 +1,5 @@
-"""Buttons: ◀ Prev, Next ▶ and Refresh replace the page; Share posts a copy in the channel;
+"""Buttons: ◀ Prev, Next ▶ and Refresh replace the page; Share posts a copy in the channel (of
+a page, or of /cdn stats with its chart);
 on notifications, "Show failed tasks" answers the clicker and "Mute" silences a domain (said in
 the channel, with "Unmute" to lift it); the Retry buttons are in bot.slack.retries."""
 
@@ -13,7 +14,7 @@ from bot.core.access import Mute
 from bot.core.audit import AuditEntry
 from bot.core.filters import domain_name
 from bot.core.query import TaskQuery, Unmute, decode_query
-from bot.slack import alerts, retries, subscriptions
+from bot.slack import alerts, retries, stats, subscriptions
 from bot.slack.render import ActionId, Reply
 from bot.slack.replies import Services, deliver, task_reply
 
@@ -102,6 +103,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
     )
     # The copy is for everyone in the channel; the private page stays as it was.
     button(share, ActionId.SHARE, response_type="in_channel", replace_original=False)
+    button(stats.share, ActionId.SHARE_STATS, response_type="in_channel", replace_original=False)
     # Only the person who clicked sees these; the notification stays as it was.
     button(show, ActionId.SHOW_FAILED, replace_original=False)
     button(mute, ActionId.MUTE, replace_original=False)

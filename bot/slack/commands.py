@@ -12,6 +12,7 @@ from bot.core.query import (
     Help,
     ListSubscriptions,
     ShowAudit,
+    Stats,
     Subscribe,
     TaskQuery,
     Unmute,
@@ -19,7 +20,7 @@ from bot.core.query import (
     Write,
     parse_query,
 )
-from bot.slack import render, subscriptions, writes
+from bot.slack import render, stats, subscriptions, writes
 from bot.slack.forms import open_form
 from bot.slack.help import help_reply
 from bot.slack.modals import blank_write
@@ -32,7 +33,7 @@ async def answer(services: Services, text: str, *, entry: AuditEntry) -> render.
     """The reply to `/cdn text` typed by `entry.user` in `entry.channel`."""
     user, channel = entry.user, entry.channel
     tz = await services.people.timezone(user)
-    parsed = parse_query(text, now=services.clock(), tz=tz)
+    parsed = parse_query(text, now=services.clock(), tz=tz, kept_days=services.kept_days)
     await services.allow(parsed, user=user, channel=channel)
     match parsed:
         case Help(topic=topic, unknown=unknown):
@@ -47,6 +48,8 @@ async def answer(services: Services, text: str, *, entry: AuditEntry) -> render.
             return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)
         case Unsubscribe() | Unmute() | ListSubscriptions():
             return await subscriptions.manage(services, parsed, channel_id=channel, user_id=user)
+        case Stats():
+            return await stats.stats_reply(services, parsed, entry=entry)
         case Write():
             return await writes.command_reply(services, parsed, entry=entry)
 

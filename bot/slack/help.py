@@ -71,6 +71,18 @@ TOPICS: dict[str, tuple[str, str]] = {
         "confirmation). Needs manage rights; a channel limited to some domains refreshes only "
         "those. From a terminal: `python -m bot refresh URL… --yes`.",
     ),
+    "stats": (
+        ":bar_chart: Stats",
+        "`/cdn stats` — the last day in numbers: tasks by status, the failure rate, the domains "
+        "and reasons that failed most, and how long tasks took to complete (median and p90), "
+        "each beside the day before\n"
+        "`/cdn stats domain:www.example.com type:file since:2d` — one domain, one type, a "
+        "longer period (back as far as the bot keeps its task history)\n"
+        "A chart of tasks per hour by status (per day past a week) comes to your DM with the "
+        "bot; *Share to channel* posts the numbers and the chart for everyone. A channel "
+        "limited to some domains counts only those. "
+        'From a terminal: `python -m bot query "stats since:2d"` (numbers only).',
+    ),
     "subscribe": (
         ":bell: Failure notifications",
         "`/cdn subscribe` — this channel hears about every failed task\n"
@@ -84,7 +96,8 @@ TOPICS: dict[str, tuple[str, str]] = {
 ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "paging",
            "notifications": "subscribe", "subscriptions": "subscribe", "mute": "subscribe",
            "unmute": "subscribe", "find": "tasks",
-           "prefetch": "refresh", "retry": "refresh", "purge": "refresh"}  # fmt: skip
+           "prefetch": "refresh", "retry": "refresh", "purge": "refresh",
+           "chart": "stats", "statistics": "stats", "trends": "stats"}  # fmt: skip
 
 
 def unknown_reply(word: str) -> Reply:

@@ -62,6 +62,7 @@ class ActionId(StrEnum):
     NEXT = "cdn_page_next"
     REFRESH = "cdn_refresh"
     SHARE = "cdn_share"
+    SHARE_STATS = "cdn_share_stats"  # /cdn stats: the numbers and the chart, for the channel
     SHOW_FAILED = "cdn_show_failed"
     MUTE = "cdn_mute_domain"
     UNMUTE = "cdn_unmute_domain"
@@ -474,6 +475,7 @@ BUTTON_LABELS = {
     ActionId.NEXT: "Next ▶",
     ActionId.REFRESH: "Refresh",
     ActionId.SHARE: "Share to channel",
+    ActionId.SHARE_STATS: "Share stats to channel",
     ActionId.SHOW_FAILED: "Show failed tasks",
     ActionId.MUTE: "Mute",
     ActionId.UNMUTE: "Unmute",

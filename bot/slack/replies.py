@@ -21,12 +21,15 @@ from bot.core.audit import AuditEntry, audit_line
 from bot.core.plan import TaskFinder
 from bot.core.query import TaskQuery, encode_query
 from bot.core.submission import Writes
+from bot.core.tasks import HISTORY_DAYS
 from bot.errors import BotError, NotAllowed, UserInputError
 from bot.slack import render
 from bot.slack.admission import Admission
+from bot.slack.chart import Charts
 from bot.slack.hooks import ForeignReplyUrl, GuardedRespond
 from bot.slack.notify import Notifier
 from bot.slack.people import People
+from bot.slack.uploads import Files
 from bot.store.database import Store
 
 if TYPE_CHECKING:
@@ -50,6 +53,12 @@ class Services:
     # Refresh and prefetch: off without a writer; submissions are followed when a tracker is set.
     writer: Writes | None = None
     tracker: Tracking | None = None
+    # How many days back times may go: the API's three, or as long as the bot keeps its task
+    # history (the HISTORY_DAYS setting, passed in by the composition root).
+    kept_days: int = HISTORY_DAYS
+    # /cdn stats: its charts, drawn once per chart for a while, and Slack's file uploads.
+    charts: Charts = field(default_factory=Charts)
+    files: Files | None = None
 
     async def allow(self, request: Request | type[Request], *, user: str, channel: str) -> None:
         """Raise NotAllowed unless the policy lets `user` make `request` (or any request of

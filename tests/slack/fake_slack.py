@@ -1,4 +1,5 @@
-"""A local stand-in for Slack: Web API methods, response_url receivers and Socket Mode.
+"""A local stand-in for Slack: Web API methods, response_url receivers, Socket Mode, and the
+upload URLs of files upload v2.
 
 Everything it receives is recorded; tests wait on conditions, never on the clock.
 """
@@ -42,7 +43,8 @@ def signed_headers(
 
 
 class FakeSlack:
-    """Web API under /api/, response_url receivers under /respond/<id>, Socket Mode at /socket."""
+    """Web API under /api/, response_url receivers under /respond/<id>, Socket Mode at /socket,
+    upload URLs under /upload/<file id>."""
 
     def __init__(self) -> None:
         self.url = ""
@@ -64,6 +66,13 @@ class FakeSlack:
         self.complete_error: str | None = None  # what functions.complete* answer, if they fail
         # user → the channels users.conversations lists; None: it answers missing_scope.
         self.memberships: dict[str, list[str]] | None = {}
+        # Files upload v2: what files.getUploadURLExternal handed out, by file ID, with the
+        # bytes POSTed to its URL and where files.completeUploadExternal shared it.
+        self.files: dict[str, dict[str, Any]] = {}
+        self.upload_errors: dict[str, str] = {}  # channel → what completeUploadExternal answers
+        self.upload_status = 200  # what the upload URL answers
+        self.upload_gate: asyncio.Event | None = None  # holds the upload URL's answer back
+        self.open_error: str | None = None  # what conversations.open answers, if it fails
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Condition()
         self._hooks = itertools.count(1)
@@ -75,6 +84,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{hook}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/posts", self._list_posts)
         app.router.add_get("/responses", self._list_responses)
@@ -123,6 +133,19 @@ class FakeSlack:
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         return [body for name, body in self.api_calls if name == method]
+
+    @staticmethod
+    def dm_of(user: str) -> str:
+        """The ID conversations.open gives for `user`'s DM with the app."""
+        return "D" + user.removeprefix("U")
+
+    def shared_files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The files completed into a channel (into `channel`), with their bytes, oldest first."""
+        return [
+            file
+            for file in self.files.values()
+            if file.get("channel") and channel in (None, file["channel"])
+        ]
 
     async def send_over_socket(self, envelope: dict[str, Any], *, to: int = -1) -> None:
         """Deliver `envelope` over one open Socket Mode connection (by default the newest;
@@ -209,12 +232,76 @@ class FakeSlack:
                     "response_metadata": {"next_cursor": ""},
                 }
             )
+        if method == "conversations.open":
+            if self.open_error is not None:
+                return web.json_response({"ok": False, "error": self.open_error})
+            users = str(body.get("users", ""))
+            if not users or "," in users:
+                return web.json_response({"ok": False, "error": "not_enough_users"})
+            return web.json_response({"ok": True, "channel": {"id": self.dm_of(users)}})
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(body)
+        if method == "files.completeUploadExternal":
+            return await self._complete_upload(body)
         if method == "chat.postEphemeral":
             channel = str(body.get("channel", ""))
             if channel in self.channel_errors:
                 return web.json_response({"ok": False, "error": self.channel_errors[channel]})
             return web.json_response({"ok": True, "message_ts": f"{time.time():.6f}"})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    def _upload_url(self, body: dict[str, Any]) -> web.Response:
+        length, filename = str(body.get("length", "")), str(body.get("filename", ""))
+        if not filename or not length.isdigit():
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        file_id = f"F{len(self.files) + 1:08d}"
+        self.files[file_id] = {
+            "id": file_id,
+            "filename": filename,
+            "length": int(length),
+            "alt_txt": body.get("alt_txt"),
+            "data": None,
+        }
+        return web.json_response(
+            {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file = self.files.get(request.match_info["file_id"])
+        data = await request.read()
+        if self.upload_gate is not None:
+            await self.upload_gate.wait()
+        if file is None or file["data"] is not None or len(data) != file["length"]:
+            return web.Response(status=400, text="bad upload")
+        await self._note(lambda: file.update(data=data))
+        if self.upload_status != 200:
+            return web.Response(status=self.upload_status, text="upload failed")
+        return web.Response(text=f"OK - {len(data)}")
+
+    async def _complete_upload(self, body: dict[str, Any]) -> web.Response:
+        listed = body.get("files")
+        listed = json.loads(listed) if isinstance(listed, str) else listed
+        channel = str(body.get("channel_id") or "")
+        if channel in self.upload_errors:
+            return web.json_response({"ok": False, "error": self.upload_errors[channel]})
+        done = []
+        for item in listed or []:
+            file = self.files.get(str(item.get("id")))
+            if file is None or file["data"] is None:
+                return web.json_response({"ok": False, "error": "file_not_found"})
+            done.append((file, item))
+        for file, item in done:
+            file.update(
+                channel=channel,
+                title=item.get("title"),
+                initial_comment=body.get("initial_comment"),
+                permalink=f"https://example.slack.com/files/UBOT/{file['id']}",
+            )
+        await self._note(lambda: None)
+        shared = [
+            {"id": f["id"], "title": f["title"], "permalink": f["permalink"]} for f, _ in done
+        ]
+        return web.json_response({"ok": True, "files": shared})
 
     async def _list_posts(self, request: web.Request) -> web.Response:
         """What was posted (to ?channel=), with arrival times, for a benchmark elsewhere."""

@@ -19,3 +19,13 @@ def test_help_shows_the_write_commands_and_their_options(topic):
         assert words in text
     for words in ("force", "/cdn prefetch", "area:overseas", "quota", "Retry failed", "--yes"):
         assert words in text
+
+
+@pytest.mark.parametrize("topic", ["stats", "chart", None])
+def test_help_teaches_stats_and_the_chart(topic):
+    payload = help_reply(topic).payload()
+    check_message(payload)
+    text = json.dumps(payload, ensure_ascii=False)
+    for words in ("/cdn stats", "domain:www.example.com", "median and p90", "Share to channel"):
+        assert words in text
+    assert "DM with the bot" in text and 'query \\"stats' in text

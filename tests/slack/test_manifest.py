@@ -152,3 +152,10 @@ def test_procfile_runs_the_bot():
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert lines["web"].strip() == "python -m bot"
     assert lines["worker"].strip() == "python -m bot"
+
+
+@pytest.mark.parametrize("name", ["manifest.yml", "manifest.workflows.yml"])
+def test_both_manifests_let_the_stats_chart_be_uploaded(name):
+    scopes = yaml.safe_load((ROOT / name).read_text())["oauth_config"]["scopes"]["bot"]
+    # files.getUploadURLExternal and files.completeUploadExternal; conversations.open of a DM.
+    assert {"files:write", "im:write"} <= set(scopes)

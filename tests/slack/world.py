@@ -34,6 +34,7 @@ from bot.slack.notify import Notifier
 from bot.slack.people import Directory
 from bot.slack.progress import Tracker
 from bot.slack.replies import Services
+from bot.slack.uploads import Files
 from bot.store.database import Store
 from tests.conftest import Clock, emulator_config, make_client, make_source
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
@@ -194,6 +195,7 @@ async def running_bot(
             admission=admission or Admission(feedback_after=None),
             writer=Writer(cdn),
             tracker=tracker,
+            files=Files(client),
         )
         app = create_app(settings, services, client=client)
 

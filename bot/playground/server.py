@@ -1,5 +1,5 @@
-"""The playground's state and HTTP routes: channels, messages, the app's Home and DM, and the
-Slack side of the wire.
+"""The playground's state and HTTP routes: channels, messages, the app's Home and DM, the
+files the bot shares, and the Slack side of the wire.
 
 The page talks to /playground/*; the bot talks to /api/* (its Web API) and to the response_url
 receivers; the playground talks to the bot only through its real /slack/events endpoint.
@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.playground.files import FILE_PATH, UPLOAD_PATH, Files
 from bot.playground.guard import Guard
 from bot.playground.home import HomeTab
 from bot.playground.modals import Modals, state_values
@@ -92,6 +93,7 @@ class Playground:
         self._ids = itertools.count(1)
         self._hooks: dict[str, Hook] = {}
         self.modals = Modals(clock=clock)
+        self.files = Files(self.base_url)
         self._changed = asyncio.Condition()
         self._http: aiohttp.ClientSession | None = None
 
@@ -112,6 +114,10 @@ class Playground:
         # The bot's side: a response_url is its own secret (unguessable, like Slack's), and
         # the Web API stand-in wants this run's bot token.
         app.router.add_post("/playground/respond/{hook}", guarded(self._respond))
+        # Files upload v2: the upload URL is as unguessable as a response_url; the page loads
+        # what was shared (an <img> sends no token: the file ID is the secret).
+        app.router.add_post(UPLOAD_PATH + "{file_id}", guarded(self.files.receive))
+        app.router.add_get(FILE_PATH + "{file_id}", guarded(self.files.serve))
         app.router.add_route("*", "/api/{method}", guarded(WebApi(self, token=self._token).answer))
         app.on_cleanup.append(self._close)
 

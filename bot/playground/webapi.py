@@ -1,7 +1,8 @@
 """The Web API as the playground plays it for the bot: the methods it calls (auth.test,
 users.info, users.conversations, chat.postMessage, chat.postEphemeral, chat.update,
-views.open, views.publish), answered against the playground's channels and messages with
-Slack's errors.
+views.open, views.publish, conversations.open, and files upload v2's
+files.getUploadURLExternal and files.completeUploadExternal), answered against the
+playground's channels and messages with Slack's errors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.playground.files import FileRefused, Files
 from bot.playground.modals import ViewRefused
 from bot.playground.workspace import APP_DM, BOT_USER, TEAM_ID, USER_ID
 
@@ -79,6 +81,23 @@ class WebApi:
             return web.json_response(
                 {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
             )
+        if method == "conversations.open":
+            # The person at the keyboard is the only one the app can open a DM with.
+            if body.get("users") != USER_ID:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            return web.json_response({"ok": True, "channel": {"id": APP_DM}})
+        if method == "files.getUploadURLExternal":
+            try:
+                upload, url = self._play.files.announce(
+                    str(body.get("filename", "")),
+                    str(body.get("length", "")),
+                    str(body.get("alt_txt") or ""),
+                )
+            except FileRefused as refused:
+                return web.json_response({"ok": False, "error": refused.error})
+            return web.json_response({"ok": True, "file_id": upload.id, "upload_url": url})
+        if method == "files.completeUploadExternal":
+            return await self._complete_upload(body)
         if method == "views.open":
             try:
                 opened = self._play.modals.open(
@@ -89,6 +108,34 @@ class WebApi:
             await self._play.tell_page({"view": {"id": opened.id, **opened.view}})
             return web.json_response({"ok": True, "view": {"id": opened.id, **opened.view}})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    async def _complete_upload(self, body: dict[str, Any]) -> web.Response:
+        """files.completeUploadExternal: the uploaded files shared in a channel as a message,
+        `initial_comment` above them; with no channel they stay private (not shown)."""
+        try:
+            found = self._play.files.complete(_json_field(body.get("files")))
+        except FileRefused as refused:
+            return web.json_response({"ok": False, "error": refused.error})
+        named = str(body.get("channel_id") or "")
+        shared = [
+            {"id": upload.id, "title": title, "permalink": self._play.base_url + Files.url(upload)}
+            for upload, title in found
+        ]
+        if not named:
+            return web.json_response({"ok": True, "files": shared})
+        channel = self._play.channels.get(named)
+        if channel is None:
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        if channel.private and not channel.bot_member:
+            return web.json_response({"ok": False, "error": "not_in_channel"})
+        files = [
+            {"id": upload.id, "title": title, "alt": upload.alt, "url": Files.url(upload)}
+            for upload, title in found
+        ]
+        await self._play.post(
+            channel.id, "bot", str(body.get("initial_comment") or ""), files=files
+        )
+        return web.json_response({"ok": True, "files": shared})
 
     async def _update(self, body: dict[str, Any]) -> web.Response:
         """chat.update: the bot's own message, changed in place (blocks left out are removed)."""

@@ -1,5 +1,5 @@
 """What the playground's workspace holds: who is in it, its channels, the messages the page
-shows, and the response_urls handed to the bot."""
+shows, the files the bot uploads, and the response_urls handed to the bot."""
 
 from __future__ import annotations
 
@@ -37,6 +37,20 @@ class Message:
     ephemeral: bool = False
     deleted: bool = False
     ts: str = field(default_factory=lambda: f"{time.time():.6f}")
+    # Files shared with the message (files.completeUploadExternal): id, title, alt, url.
+    files: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Upload:
+    """A file the bot is uploading: announced (files.getUploadURLExternal), then its bytes,
+    then shared in a channel."""
+
+    id: str
+    filename: str
+    length: int
+    alt: str = ""
+    data: bytes | None = None
 
 
 @dataclass

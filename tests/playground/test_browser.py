@@ -9,6 +9,7 @@ import asyncio
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 from bot.cdn.client import CdnClient
 from bot.cdn.credentials import Credentials
 from bot.cdn.limiter import RateLimiter
+from bot.core.tasks import ObjectType, Status, Task
+from bot.playground.workspace import APP_DM
+from bot.store.database import Store
 from tests.test_main import Running, free_port
 
 pytestmark = pytest.mark.timeout(120)
@@ -326,3 +330,72 @@ def test_check_cdn_tasks_on_a_message_and_new_cdn_refresh(playground, page):
     )
     expect(confirmation).to_contain_text("Only visible to you")
     expect(page.locator("#channel-title")).to_have_text("# cdn-ops")
+
+
+def keep_a_day_of_tasks(home: Path) -> None:
+    """The history a running archiver would have kept: a day of tasks in the bot's database
+    (its default file in `home`), some failed, each complete a few minutes after it began."""
+
+    async def keep() -> None:
+        store = await Store.open(f"sqlite:///{home / 'cdn-task-bot.db'}")
+        now = datetime.now(UTC).replace(microsecond=0)
+        try:
+            for n in range(60):
+                created = now - timedelta(minutes=10 + n * 23)
+                failed = n % 9 == 4
+                status = Status.FAILED if failed else Status.COMPLETE
+                host = "img.example.com" if failed and n % 2 else "www.example.com"
+                task = Task(
+                    str(900_000_000 + n),
+                    f"https://{host}/stats/{n}.js",
+                    ObjectType.FILE,
+                    status,
+                    0.0 if failed else 100.0,
+                    created,
+                    "Origin Timeout" if failed else None,
+                )
+                await store.archive([task], created + timedelta(minutes=3 + n % 7))
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, keep()).result()
+
+
+@pytest.fixture
+def playground_with_history(tmp_path):
+    """The playground over a database that already holds a day of task history."""
+    keep_a_day_of_tasks(tmp_path)
+    bot = Running(env={"HOME": str(tmp_path), "PORT": str(free_port()), "WATCH_INTERVAL": "1"})
+    try:
+        yield bot.wait_for("to try the bot").split()[1].rstrip("/")
+    finally:
+        bot.stop()
+
+
+def test_stats_answer_in_numbers_with_the_chart_in_the_dm_and_shared(playground_with_history, page):
+    page.goto(playground_with_history + "/")
+    send(page, "/cdn stats")
+    answer = page.locator(".message.bot.ephemeral").filter(has_text="Time to complete").last
+    expect(answer.locator("h3")).to_have_text("📊 CDN tasks · 24 h")
+    expect(answer).to_contain_text("Failed")
+    expect(answer).to_contain_text("in your DM with the bot", timeout=20_000)
+    page.screenshot(path=SHOTS / "18-stats.png", full_page=True)
+
+    page.locator(f'[data-channel="{APP_DM}"]').click()
+    page.get_by_role("tab", name="Messages").click()
+    chart = page.locator("#messages figure.file img").last
+    expect(chart).to_be_visible()
+    assert chart.evaluate("image => image.complete && image.naturalWidth") == 900
+    expect(page.locator("#messages .message.bot").last).to_contain_text("from /cdn stats")
+    page.screenshot(path=SHOTS / "19-stats-chart-in-dm.png", full_page=True)
+
+    page.locator('[data-channel="C0GENERAL"]').click()
+    answer.get_by_role("button", name="Share to channel").click()
+    shared = channel_messages(page).filter(has_text="Time to complete")
+    expect(shared).to_contain_text("shared by @you")
+    in_channel = channel_messages(page).locator("figure.file img")
+    expect(in_channel).to_have_count(1)
+    assert in_channel.evaluate("image => image.complete && image.naturalHeight") == 360
+    expect(answer).to_be_visible()  # the private answer stays
+    page.screenshot(path=SHOTS / "20-stats-shared.png", full_page=True)

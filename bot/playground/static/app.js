@@ -233,7 +233,25 @@ function renderMessage(message) {
   if (!message.ephemeral && message.author !== "system") node.append(moreActions(message));
   if (message.blocks && message.blocks.length) for (const block of message.blocks) node.append(renderBlock(block, message));
   else { const body = el("div"); mrkdwn(message.text || "", body); node.append(body); }
+  for (const file of message.files || []) node.append(sharedFile(file));
   return node;
+}
+
+// A file the bot shared (files upload v2): the image itself, loaded from the playground.
+function sharedFile(file) {
+  const figure = el("figure", "file");
+  if (/^\/playground\/files\/[A-Za-z0-9]+$/.test(file.url || "")) {
+    const image = el("img");
+    image.src = file.url;
+    image.alt = file.alt || file.title || "";
+    image.addEventListener("load", () => {
+      const list = document.getElementById("messages");
+      list.scrollTop = list.scrollHeight;
+    });
+    figure.append(image);
+  }
+  figure.append(el("figcaption", "", file.title || ""));
+  return figure;
 }
 
 function render() {

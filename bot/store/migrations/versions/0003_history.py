@@ -35,8 +35,8 @@ def upgrade() -> None:
     )
     op.create_index("task_history_by_created", "task_history", ["created", "id_number"])
     op.create_index("task_history_by_domain", "task_history", ["domain", "created", "id_number"])
-    op.create_index("task_history_by_status", "task_history", ["status", "created"])
-    op.create_index("task_history_by_path", "task_history", ["object_path"])
+    op.create_index("task_history_by_status", "task_history", ["status", "created", "id_number"])
+    op.create_index("task_history_by_path", "task_history", ["object_path", "created", "id_number"])
 
 
 def downgrade() -> None:

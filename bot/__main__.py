@@ -25,6 +25,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot import console, logs, wording
+from bot.archiver import Archiver
 from bot.cdn.emulator import Emulator, EmulatorConfig, cli
 from bot.cdn.source import Clock, TaskSource, open_task_source
 from bot.checkup import Checkup, probe
@@ -127,12 +128,21 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
             scopes=policy.scopes,
             leadership=leadership,
         )
+        archiver = Archiver(
+            store=store,
+            reads=source.reads,
+            clock=clock,
+            keep_days=settings.history_days,
+            types=settings.cdn_fanout_types,
+            leadership=leadership,
+        )
         stop = _stop_signal()
         # The lease is kept until the background work has finished its cycle, then handed back.
         background_done = asyncio.Event()
         leading = asyncio.create_task(leadership.run(background_done))
         checking = asyncio.create_task(checkup.run(stop))
         watching = asyncio.create_task(watcher.run(stop))
+        archiving = asyncio.create_task(archiver.run(stop))
         following = asyncio.create_task(tracker.run(stop)) if tracker is not None else None
         cloud = "emulator" if source.emulated else "alibaba"
         socket_mode = mode.name == "socket"
@@ -188,6 +198,11 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
                 await asyncio.wait_for(watching, timeout=settings.watch_interval + 30)
             except TimeoutError:
                 log.warning("the watcher did not finish its cycle in time")
+            # The archiver stops before its next call: every page it read is kept already.
+            try:
+                await asyncio.wait_for(archiving, timeout=30)
+            except TimeoutError:
+                log.warning("the archiver did not stop in time")
             if following is not None:
                 # Likewise the progress cycle under way, so the store holds what Slack shows.
                 try:

@@ -385,7 +385,8 @@ class Store:
 
     async def archive_mark(self, object_type: ObjectType | str) -> datetime | None:
         """Where the archiver got to for one task type: every task of that type created
-        before it is kept. None until the archiver first got anywhere."""
+        before it is kept, save those the API had dropped before the archiver first read (or
+        read again after more than three days away). None until it first got anywhere."""
         async with self._db.reading() as connection:
             return await history.archive_mark(connection, object_type)
 

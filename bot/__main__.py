@@ -51,6 +51,7 @@ from bot.slack.progress import Tracker
 from bot.slack.replies import Services
 from bot.slack.uploads import Files
 from bot.store.database import Store
+from bot.stuck import StuckAlerts
 from bot.watcher import Watcher
 
 log = logging.getLogger("bot")
@@ -127,6 +128,13 @@ async def _serve_slack(mode: Mode, source: TaskSource, store: Store, sock: socke
             overlap=timedelta(seconds=settings.watch_overlap),
             scopes=policy.scopes,
             leadership=leadership,
+            # Stuck tasks come from the archiver's history: no API call of their own.
+            stuck=StuckAlerts(
+                after=timedelta(seconds=settings.stuck_after),
+                post=notifier.post_stuck,
+                post_ended=notifier.post_ended,
+                keep=timedelta(days=settings.history_days),
+            ),
         )
         archiver = Archiver(
             store=store,

@@ -51,7 +51,8 @@ async def share(services: Services, action: dict[str, Any], *, entry: AuditEntry
 
 
 async def show(services: Services, action: dict[str, Any], *, entry: AuditEntry) -> Reply:
-    """The notification's "Show failed tasks": the query it carries, for the clicker."""
+    """A notification's "Show failed tasks" or a stuck notice's "Show": the query it
+    carries, for the clicker."""
     return await task_reply(services, await query_of(services, action, entry=entry), entry=entry)
 
 
@@ -105,7 +106,7 @@ def register(app: AsyncApp, *, services: Services) -> None:
     button(share, ActionId.SHARE, response_type="in_channel", replace_original=False)
     button(stats.share, ActionId.SHARE_STATS, response_type="in_channel", replace_original=False)
     # Only the person who clicked sees these; the notification stays as it was.
-    button(show, ActionId.SHOW_FAILED, replace_original=False)
+    button(show, ActionId.SHOW_FAILED, ActionId.SHOW_TASKS, replace_original=False)
     button(mute, ActionId.MUTE, replace_original=False)
     button(unmute, ActionId.UNMUTE, replace_original=False)
 

@@ -64,6 +64,7 @@ class ActionId(StrEnum):
     SHARE = "cdn_share"
     SHARE_STATS = "cdn_share_stats"  # /cdn stats: the numbers and the chart, for the channel
     SHOW_FAILED = "cdn_show_failed"
+    SHOW_TASKS = "cdn_show_tasks"  # a stuck notice's Show: its tasks by ID, as they are now
     MUTE = "cdn_mute_domain"
     UNMUTE = "cdn_unmute_domain"
     OPEN_CONSOLE = "cdn_open_console"  # a link button: acknowledged, nothing to do
@@ -477,6 +478,7 @@ BUTTON_LABELS = {
     ActionId.SHARE: "Share to channel",
     ActionId.SHARE_STATS: "Share stats to channel",
     ActionId.SHOW_FAILED: "Show failed tasks",
+    ActionId.SHOW_TASKS: "Show",
     ActionId.MUTE: "Mute",
     ActionId.UNMUTE: "Unmute",
     ActionId.OPEN_CONSOLE: "Open the CDN console",

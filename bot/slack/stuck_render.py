@@ -59,7 +59,7 @@ def _actions(tasks: Sequence[Task]) -> ActionsBlock | None:
         elements.append(
             ButtonElement(
                 text=PlainTextObject(text="Show"),
-                action_id=ActionId.SHOW_FAILED.value,
+                action_id=ActionId.SHOW_TASKS.value,
                 value=encode_query(show),
                 style="primary",
             )

@@ -74,8 +74,8 @@ def test_one_stuck_task_in_full_with_show_and_mute():
     assert context[0] == f"Task ID {task.task_id}"
     assert "reply in this thread" in context[1] and "`stuck:off`" in context[2]
     controls = buttons(payload)
-    show = decode_query(controls[ActionId.SHOW_FAILED]["value"], now=NOW)
-    assert controls[ActionId.SHOW_FAILED]["text"]["text"] == "Show"
+    show = decode_query(controls[ActionId.SHOW_TASKS]["value"], now=NOW)
+    assert controls[ActionId.SHOW_TASKS]["text"]["text"] == "Show"
     assert show.task_ids == (task.task_id,) and show.status is None  # as it is when clicked
     assert controls[ActionId.MUTE]["value"] == "img.example.com"
 
@@ -98,7 +98,7 @@ def test_several_stuck_tasks_as_one_table_longest_first():
     assert [row[0]["text"] for row in table["rows"][1:]] == [
         t.task_id for t in reversed(tasks)
     ]  # the longest unfinished first
-    show = decode_query(buttons(payload)[ActionId.SHOW_FAILED]["value"], now=NOW)
+    show = decode_query(buttons(payload)[ActionId.SHOW_TASKS]["value"], now=NOW)
     assert set(show.task_ids) == {t.task_id for t in tasks}
     assert buttons(payload)[ActionId.MUTE]["type"] == "static_select"
 
@@ -107,7 +107,7 @@ def test_a_big_batch_stays_within_slacks_limits():
     tasks = [running(n, path=f"https://img.example.com/{'x' * 900}/{n}") for n in range(400)]
     payload = stuck_notice(tasks, now=NOW).payload()
     check_message(payload)
-    show = decode_query(buttons(payload)[ActionId.SHOW_FAILED]["value"], now=NOW)
+    show = decode_query(buttons(payload)[ActionId.SHOW_TASKS]["value"], now=NOW)
     assert 0 < len(show.task_ids) <= 100
     notes = " ".join(
         element["text"]

@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot import wording
@@ -37,6 +37,7 @@ from bot.core.stats import (
 from bot.core.submission import Action, Kind, Submission, Submitted, parse_submission, quota_left
 from bot.core.tasks import Status, Task, format_api_time
 from bot.core.timeframe import shown
+from bot.recall import Recall
 from bot.store.database import Store
 
 PATH_WIDTH = 60
@@ -58,11 +59,13 @@ also spelled: task: taskid: ids: for id:, path: objectpath: for url:,
 bare words work too: a task ID, a URL, a domain, a status or a type word."""
 
 
-def _row(task: Task, tz: tzinfo) -> list[str]:
+def _row(task: Task, tz: tzinfo, archived: Mapping[str, datetime]) -> list[str]:
     reason = REASON_LABELS[task.reason] if task.reason else ""
+    seen = archived.get(task.task_id)
     return [
         task.task_id,
-        task.status.value,
+        # From the bot's history: the status as last seen, and when.
+        task.status.value if seen is None else f"{task.status.value} (seen {shown(seen, tz)})",
         progress_text(task.progress),
         str(task.object_type),
         shown(task.created, tz),
@@ -80,10 +83,12 @@ def table(answer: Answer, tz: tzinfo) -> str:
     )
     if answer.plan.query.domain and answer.plan.query.domain.startswith("*."):
         summary += f" · domains: {', '.join(answer.domains) or 'none of the account matches'}"
+    if answer.archived:
+        summary += f" · {len(answer.archived)} from the bot's history (the API keeps 3 days)"
     if not page.tasks:
         return f"No tasks match.\n{summary}"
     header = ["TASK ID", "STATUS", "PROGRESS", "TYPE", "CREATED", "OBJECT PATH", "REASON"]
-    rows = [header, *(_row(task, tz) for task in page.tasks)]
+    rows = [header, *(_row(task, tz, answer.archived) for task in page.tasks)]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -113,6 +118,8 @@ def as_json(answer: Answer) -> str:
                     "created": format_api_time(task.created),
                     "description": task.description,
                     "reason": task.reason.value if task.reason else None,
+                    # Set when the row came from the bot's history: when it was last seen.
+                    "archived_last_seen": _archived_time(answer, task),
                 }
                 for task in page.tasks
             ],
@@ -168,10 +175,20 @@ async def run_query(settings: Settings, text: str, *, clock: Clock, print_json: 
             file=sys.stderr,
         )
         return 2
-    async with open_task_source(settings, clock=clock) as source:
-        answer = await source.find(command)
+    store = await Store.open(settings.database_url)
+    try:
+        async with open_task_source(settings, clock=clock) as source:
+            recall = Recall(source.find, store, clock=clock, kept_days=settings.history_days)
+            answer = await recall.find(command)
+    finally:
+        await store.close()
     print(as_json(answer) if print_json else table(answer, tz))
     return 0
+
+
+def _archived_time(answer: Answer, task: Task) -> str | None:
+    seen = answer.archived.get(task.task_id)
+    return format_api_time(seen) if seen is not None else None
 
 
 # -- stats ---------------------------------------------------------------------------------

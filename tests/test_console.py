@@ -10,7 +10,8 @@ import pytest
 from bot import console
 from bot.config import Settings
 from bot.core.display import REASON_LABELS
-from bot.core.tasks import FailureReason, ObjectType, Status, Task
+from bot.core.tasks import FailureReason, ObjectType, Status, Task, format_api_time
+from bot.core.timeframe import shown
 from bot.store.database import Store
 
 
@@ -52,7 +53,7 @@ def test_failure_reasons_are_worded_as_slack_words_them(reason):
 def test_the_terminal_keeps_a_long_paths_host():
     long = "https://img.example.com/" + "deep/" * 40 + "x.png"
     task = Task("1", long, "file", "Complete", 100, datetime(2026, 11, 28, tzinfo=UTC))
-    row = console._row(task, UTC)
+    row = console._row(task, UTC, {})
     (path,) = [cell for cell in row if "…" in cell]
     assert path.startswith("https://img.example.com/") and path.endswith("x.png")
 
@@ -85,3 +86,22 @@ async def test_stats_print_the_numbers_from_the_history(tmp_path, capsys):
     assert numbers["current"]["by_status"] == {
         "Failed": 1, "Complete": 3, "Refreshing": 0, "Pending": 0
     }  # fmt: skip
+
+
+async def test_the_terminal_answers_a_task_the_api_forgot_from_the_history(tmp_path, capsys):
+    now = datetime.now(UTC).replace(microsecond=0)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    store = await Store.open(url)
+    created, seen = now - timedelta(days=9), now - timedelta(days=8)
+    old = Task("1234", "https://img.example.com/old.png", "file", "Complete", 100, created)
+    await store.archive([old], seen)
+    await store.close()
+    settings = Settings(database_url=url, history_days=30)
+    clock = lambda: now  # noqa: E731
+    assert await console.run_query(settings, "id:1234", clock=clock, print_json=False) == 0
+    text = capsys.readouterr().out
+    assert f"Complete (seen {shown(seen, UTC)})" in text
+    assert "1 from the bot's history" in text
+    assert await console.run_query(settings, "id:1234", clock=clock, print_json=True) == 0
+    (task,) = json.loads(capsys.readouterr().out)["tasks"]
+    assert task["task_id"] == "1234" and task["archived_last_seen"] == format_api_time(seen)

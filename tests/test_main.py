@@ -260,7 +260,7 @@ def test_query_command_json_against_a_configured_endpoint(tmp_path):
     ("filters", "message"),
     [
         ("statsu:failed", "did you mean `status`"),
-        ("since:9d", "since:3d"),
+        ("since:40d", "since:30d"),  # HISTORY_DAYS: the bot keeps 30 days by default
         ("banana", "not a filter"),
         ("subscribe", "Slack"),
     ],

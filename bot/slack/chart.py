@@ -50,8 +50,10 @@ class Chart:
     title: str
 
 
-def _tick_label(moment: datetime, step: timedelta, first: bool) -> str:
+def _tick_label(moment: datetime, step: timedelta, *, first: bool, daily: bool) -> str:
     if step >= timedelta(days=1):
+        return f"{moment:%a %d %b}"
+    if daily:  # a week of hourly bars, labelled once a day
         return f"{moment:%a %d %b}"
     if first or (moment.hour == 0 and moment.minute == 0):
         return f"{moment:%d %b %H:%M}"
@@ -72,7 +74,7 @@ def _ticks(chart: Chart) -> tuple[list[int], list[str]]:
         if series.step >= timedelta(days=1) and index % every:
             continue
         places.append(index)
-        labels.append(_tick_label(moment, series.step, first=not places[:-1]))
+        labels.append(_tick_label(moment, series.step, first=not places[:-1], daily=every >= 24))
     return places, labels
 
 

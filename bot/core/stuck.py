@@ -66,12 +66,14 @@ def without_threaded(
 ) -> dict[str, list[Task]]:
     """`routed` failures less those a channel hears of in the thread of a stuck notice posted
     there: a task announced stuck ends in its thread, never in a new alert."""
-    threaded = {
-        (n.channel_id, n.task_id) for n in notices if n.message_ts is not None and not n.ended
-    }
+    threaded: dict[str, set[str]] = defaultdict(set)
+    for n in notices:
+        if n.message_ts is not None and not n.ended:
+            threaded[n.channel_id].add(n.task_id)
     result = {}
     for channel, tasks in routed.items():
-        kept = [task for task in tasks if (channel, task.task_id) not in threaded]
+        told = threaded.get(channel)
+        kept = [task for task in tasks if task.task_id not in told] if told else list(tasks)
         if kept:
             result[channel] = kept
     return result

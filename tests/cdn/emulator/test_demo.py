@@ -11,7 +11,9 @@ from bot.cdn.emulator.demo import FIRST_ID, LAST_ID, history_ids
 from bot.cdn.source import open_task_source
 from bot.config import Settings
 from bot.core.query import TaskQuery, parse_query
+from bot.recall import Recall
 from bot.slack.help import TOPICS
+from bot.store.database import Store
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 
@@ -40,10 +42,16 @@ def test_history_ids_increase_and_include_the_help_s_ids(count):
 
 async def test_every_example_finds_tasks_in_the_demo_history(tmp_path, clock):
     settings = Settings(alibaba_cloud_config_file=tmp_path / "none.json")
-    async with open_task_source(settings, clock=clock) as source:
-        for text in [*help_examples(), *readme_examples()]:
-            command = parse_query(text, now=clock(), tz=clock().tzinfo)
-            if not isinstance(command, TaskQuery):
-                continue  # subscriptions and help have nothing to find
-            answer = await source.find(command)
-            assert answer.page.tasks, text
+    store = await Store.open(f"sqlite:///{tmp_path / 'bot.db'}")  # the history, still empty
+    kept = settings.history_days
+    try:
+        async with open_task_source(settings, clock=clock) as source:
+            recall = Recall(source.find, store, clock=clock, kept_days=kept)
+            for text in [*help_examples(), *readme_examples()]:
+                command = parse_query(text, now=clock(), tz=clock().tzinfo, kept_days=kept)
+                if not isinstance(command, TaskQuery):
+                    continue  # subscriptions, stats and help have nothing to find
+                answer = await recall.find(command)
+                assert answer.page.tasks, text
+    finally:
+        await store.close()

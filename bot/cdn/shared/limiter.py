@@ -37,6 +37,11 @@ SHARE_OF_LIMIT = 0.9
 # about 8 % of the budget) and, where people wait on its own replica, the WaitingLine's
 # BACKGROUND_SHARE of that replica's slots.
 BACKGROUND_PATIENCE = 1.0
+# A replica whose event loop was held up (a pause, a busy core) wakes after its slot. A call sent
+# then would land among the next replicas' slots and crowd a second at the API, so a slot
+# missed by more than this goes unused and the caller books another: lateness stays within
+# LATE_SLOT plus one Redis round trip, well inside the jitter the share above allows for.
+LATE_SLOT = 0.05
 
 
 class _RedisAway(Exception):
@@ -132,7 +137,10 @@ class SharedLimiter:
                         async with asyncio.timeout(booking.wait):
                             await line.arrived.wait()  # a person may have come: book for them
                     continue
+                due = clock() + booking.wait
                 await asyncio.sleep(booking.wait)
+                if clock() - due > LATE_SLOT:
+                    continue  # held up past the slot: let it go and book the next one
                 left_out_since = None
                 if line.waiting.waiting():  # else the slot goes unused: nobody waits any more
                     line.waiting.take().set_result(None)

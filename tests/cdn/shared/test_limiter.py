@@ -5,6 +5,7 @@ throttle that slows every replica."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from bot.cdn.emulator import Emulator
 from bot.cdn.emulator.faults import ApiFault
@@ -127,3 +128,21 @@ async def test_the_client_reports_throttling_to_the_shared_schedule(links, emula
         "Throttling.User",
         "",
     ]
+
+
+async def test_a_slot_missed_while_the_replica_was_held_up_goes_unused(links, monkeypatch):
+    limiter = replica(links[0], {"A": 10})
+    booked = []
+    book = limiter._schedule.book
+
+    async def counting(key, **options):
+        booking = await book(key, **options)
+        booked.append(booking)
+        if len(booked) == 1:
+            # The replica's loop stalls right after its first booking, past its slot.
+            asyncio.get_running_loop().call_soon(time.sleep, booking.wait + 0.2)
+        return booking
+
+    monkeypatch.setattr(limiter._schedule, "book", counting)
+    await limiter.acquire("A", caller="ana")
+    assert len(booked) == 2  # the first slot went by during the stall; the call took the next

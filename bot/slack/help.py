@@ -88,6 +88,8 @@ TOPICS: dict[str, tuple[str, str]] = {
         "`/cdn subscribe` — this channel hears about every failed task\n"
         "`/cdn subscribe domain:www.example.com type:file` — only some of them "
         "(`domain:*.example.com` covers subdomains)\n"
+        "Tasks that stay Pending or Refreshing too long are announced too (⏳), and how they "
+        "end is told in that notice's thread; `/cdn subscribe stuck:off` leaves them out\n"
         "`/cdn subscriptions` — what this channel gets, and what is muted · "
         "`/cdn unsubscribe all`\n"
         "`/cdn unmute www.example.com` or `/cdn unmute all` — lift a notification's *Mute*",
@@ -95,7 +97,7 @@ TOPICS: dict[str, tuple[str, str]] = {
 }
 ALIASES = {"filter": "filters", "times": "time", "pages": "paging", "share": "paging",
            "notifications": "subscribe", "subscriptions": "subscribe", "mute": "subscribe",
-           "unmute": "subscribe", "find": "tasks",
+           "unmute": "subscribe", "stuck": "subscribe", "find": "tasks",
            "prefetch": "refresh", "retry": "refresh", "purge": "refresh",
            "chart": "stats", "statistics": "stats", "trends": "stats"}  # fmt: skip
 

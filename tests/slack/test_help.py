@@ -29,3 +29,9 @@ def test_help_teaches_stats_and_the_chart(topic):
     for words in ("/cdn stats", "domain:www.example.com", "median and p90", "Share to channel"):
         assert words in text
     assert "DM with the bot" in text and 'query \\"stats' in text
+
+
+@pytest.mark.parametrize("topic", ["subscribe", "stuck"])
+def test_help_teaches_stuck_notices_and_how_to_leave_them_out(topic):
+    text = str(help_reply(topic).payload())
+    assert "thread" in text and "`/cdn subscribe stuck:off`" in text

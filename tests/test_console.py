@@ -68,7 +68,9 @@ async def test_stats_print_the_numbers_from_the_history(tmp_path, capsys):
         created = now - timedelta(hours=ago)
         reason = "Origin Timeout" if status is Status.FAILED else None
         task = Task(str(n), f"https://img.example.com/{n}", "file", status, 100, created, reason)
-        await store.archive([task], created + timedelta(minutes=4 + n))
+        running = Task(task.task_id, task.object_path, "file", Status.REFRESHING, 50, created)
+        await store.archive([running], created + timedelta(minutes=1))  # seen running, then
+        await store.archive([task], created + timedelta(minutes=4 + n))  # seen at its end
     await store.close()
     settings = Settings(database_url=url, history_days=30)
     clock = lambda: now  # noqa: E731

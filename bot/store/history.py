@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, select
+from sqlalchemy import Row, Select, case, delete, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,6 +21,10 @@ from bot.store.schema import task_history as table
 
 FINAL = (Status.COMPLETE, Status.FAILED)
 UNFINISHED = (Status.PENDING, Status.REFRESHING)
+# A task's end is when it was first seen final: known to within one archiver cycle when it was
+# seen running, or seen this soon after it was made. A task first seen final later than this
+# (the first start's three days, a bot that was away) ended at a moment nobody saw: None.
+FRESH_SIGHTING = timedelta(minutes=3)
 # What each archiver mark is called in the `mark` table, after the task type.
 MARK_PREFIX = "archive:"
 # Task IDs per IN (…): well under either engine's limit on bound parameters.
@@ -30,7 +34,8 @@ CHUNK = 500
 @dataclass(frozen=True)
 class Archived:
     """A task as the history keeps it: as last seen, when first and last seen, and when it was
-    first seen Complete or Failed (None while it was not)."""
+    first seen Complete or Failed (None while it was not, and when its end went unseen: see
+    FRESH_SIGHTING)."""
 
     task: Task
     first_seen: datetime
@@ -63,12 +68,28 @@ async def archive(connection: AsyncConnection, tasks: Sequence[Task], seen_at: d
                 "progress": new.progress,
                 "description": new.description,
                 "last_seen": new.last_seen,
-                "ended_at": func.coalesce(table.c.ended_at, new.ended_at),
+                # Seen running before and final now: it ended since the last sighting.
+                "ended_at": func.coalesce(
+                    table.c.ended_at,
+                    case(
+                        (
+                            _one_of(table.c.status, UNFINISHED) & _one_of(new.status, FINAL),
+                            new.last_seen,
+                        ),
+                        else_=new.ended_at,
+                    ),
+                ),
             },
             where=table.c.last_seen <= new.last_seen,
         ),
         rows,
     )
+
+
+def _one_of(column: ColumnElement[str], statuses: Sequence[Status]) -> ColumnElement[bool]:
+    """`column` is one of `statuses`, spelt out in the SQL: an executemany (one row per task)
+    takes no list parameters."""
+    return or_(*(column == literal_column(f"'{status.value}'") for status in statuses))
 
 
 def _row(task: Task, seen_at: datetime) -> dict[str, object]:
@@ -84,7 +105,9 @@ def _row(task: Task, seen_at: datetime) -> dict[str, object]:
         "created": task.created,
         "first_seen": seen_at,
         "last_seen": seen_at,
-        "ended_at": seen_at if task.status in FINAL else None,
+        "ended_at": (
+            seen_at if task.status in FINAL and seen_at - task.created <= FRESH_SIGHTING else None
+        ),
     }
 
 

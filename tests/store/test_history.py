@@ -217,3 +217,17 @@ async def test_a_reopened_store_keeps_the_history(database_url):
         assert ids((await again.archived())[1]) == ["1"]
     finally:
         await again.close()
+
+
+async def test_an_end_nobody_saw_is_unknown_not_the_moment_it_was_read(store):
+    made = NOW - timedelta(days=2)
+    backfilled = task("1", status=Status.COMPLETE, progress=100.0, at=made)
+    quick = task("2", status=Status.COMPLETE, progress=100.0, at=NOW - timedelta(minutes=1))
+    running = task("3", at=made)
+    await store.archive([backfilled, quick, running], NOW)
+    later = NOW + timedelta(minutes=1)
+    await store.archive([replace(running, status=Status.FAILED, progress=0.0)], later)
+    kept = {row.task.task_id: row for row in (await store.archived())[1]}
+    assert kept["1"].ended_at is None  # done long before the bot first saw it
+    assert kept["2"].ended_at == NOW  # seen done a minute after it was made
+    assert kept["3"].ended_at == later  # seen running, then failed

@@ -24,12 +24,13 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_redis() -> Iterator[str]:
-    """`redis://127.0.0.1:PORT`: a new server with no persistence, gone afterwards."""
+def running_redis(port: int | None = None) -> Iterator[str]:
+    """`redis://127.0.0.1:PORT`: a new server with no persistence, gone afterwards (on `port`,
+    or a free one)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: `make test` installs it (Debian's)")
-    port = free_port()
+    port = port or free_port()
     workdir = tempfile.mkdtemp(prefix="cdnbot-redis-")
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--dir", workdir]  # fmt: skip

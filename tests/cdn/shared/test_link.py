@@ -3,12 +3,7 @@ says so once each way, shows it in its status, and never shows the URL's passwor
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,38 +14,10 @@ from bot.cdn.shared.limiter import SharedLimiter
 from bot.cdn.shared.link import RedisLink
 from tests.cdn.shared.conftest import NOW
 from tests.conftest import KEY_ID, wait_until
-from tests.servers.ports import free_port, wait_for
+from tests.servers.ports import free_port
+from tests.servers.redis import running_redis
 
 KEYS = KeySpace.of("test", KEY_ID)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with redis.Redis.from_url(url, socket_timeout=1) as client:
-            return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
-@contextlib.contextmanager
-def redis_on(port: int):
-    """A redis-server of this test's own on `port`, stopped on leaving."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed"
-    folder = Path(tempfile.mkdtemp(prefix="cdnbot-redis-link-"))
-    log = folder / "redis.log"
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(folder)]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        wait_for(lambda: _answers(url), process, "redis-server", log)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def link_warnings(caplog) -> list[str]:
@@ -78,7 +45,7 @@ async def test_a_replica_shares_again_when_redis_returns_and_falls_back_when_it_
         with caplog.at_level(logging.WARNING):
             assert not await link.check()
             await limiter.acquire("A")
-            with redis_on(port):
+            with running_redis(port):
                 await wait_until(lambda: link.up)
                 assert link.status() == {"redis": "ok"} and limiter.rate("A") == 27
                 await limiter.acquire("A")

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -91,7 +92,8 @@ def create_app(
     )
     _quiet(logging.getLogger("slack_bolt.AsyncRequestVerification"))
     app.use(_replies_only_to(reply_hosts(settings.slack_api_url, extra=reply_origins)))
-    app.use(_once_per_event(TTLCache(maxsize=EVENTS_REMEMBERED, ttl=EVENT_MEMORY)))
+    seen: TTLCache[str, bool] = TTLCache(maxsize=EVENTS_REMEMBERED, ttl=EVENT_MEMORY)
+    app.use(_once_per_event(seen, services))
     app.error(report_error)
     commands.register(app, services=services)
     actions.register(app, services=services)
@@ -109,16 +111,23 @@ EVENT_MEMORY = 3600.0
 EVENTS_REMEMBERED = 10_000
 
 
-def _once_per_event(seen: TTLCache[str, bool]) -> Callable[..., Awaitable[BoltResponse | None]]:
+def _once_per_event(
+    seen: TTLCache[str, bool], services: Services
+) -> Callable[..., Awaitable[BoltResponse | None]]:
     """Bolt middleware: an Events API delivery whose event_id was handled already (Slack's
-    retry of one whose acknowledgement it missed) is acknowledged and dropped."""
+    retry of one whose acknowledgement it missed), here or on another replica (the store
+    says), is acknowledged and dropped."""
 
     async def once(
         body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if isinstance(event_id, str) and event_id:
-            if event_id in seen:
+            now = services.clock()
+            forget = now - timedelta(seconds=EVENT_MEMORY)
+            if event_id in seen or not await services.store.claim_delivery(
+                f"event:{event_id}", at=now, forget_before=forget
+            ):
                 log.info("dropped a repeated delivery of event %s", event_id)
                 return BoltResponse(status=200, body="")
             seen[event_id] = True

@@ -21,6 +21,7 @@ from bot.store import (
     announced,
     audit,
     confirmations,
+    deliveries,
     history,
     lease,
     migrate,
@@ -218,6 +219,14 @@ class Store:
         """Each channel's domains muted at `now`."""
         async with self._db.writing() as connection:
             return await mutes.muted(connection, now)
+
+    # -- deliveries from Slack --------------------------------------------------------------
+
+    async def claim_delivery(self, key: str, *, at: datetime, forget_before: datetime) -> bool:
+        """Take `key` (an Events API event_id) for this replica: True the first time any
+        replica asks, False for a repeat. Keys older than `forget_before` are forgotten."""
+        async with self._db.writing() as connection:
+            return await deliveries.claim(connection, key, at, forget_before)
 
     # -- the audit trail --------------------------------------------------------------------
 

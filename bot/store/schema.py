@@ -59,6 +59,17 @@ stuck_notice = Table(
     sqlite_with_rowid=False,
 )
 
+# A delivery from Slack already handled by some replica (an Events API event_id), so a retry
+# that reaches another replica is not handled twice; kept an hour, as long as Slack retries.
+delivery = Table(
+    "delivery",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("handled_at", Moment, nullable=False),
+    Index("delivery_by_time", "handled_at"),
+    sqlite_with_rowid=False,
+)
+
 mute = Table(
     "mute",
     metadata,

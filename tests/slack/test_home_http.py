@@ -293,3 +293,25 @@ async def test_a_cdn_api_that_fails_shows_on_the_home_with_try_again(running_bot
     assert ":warning: Alibaba Cloud CDN" in text_of(view)
     (entry,) = await bot.store.recent_audit(1)
     assert entry.outcome == "failed: RequestRejected"
+
+
+async def test_a_retry_that_reaches_another_replica_is_dropped_there_too(
+    emulator, clock, fake_slack, tmp_path
+):
+    database = tmp_path / "bot.db"
+    replicas = {"clock": clock, "emulator": emulator, "slack": fake_slack}
+    async with (
+        world.running_bot(database, **replicas) as first,
+        world.running_bot(database, **replicas) as second,
+    ):
+        opened = home_opened(USER, channel=DM, event_id="EvShared")
+        await first.post(opened)
+        await published(fake_slack)
+        retry = {**signed_headers(opened), "X-Slack-Retry-Num": "1"}
+        answer = await second.http.post(f"{second.url}/slack/events", content=opened, headers=retry)
+        assert answer.status_code == 200
+        # A new event on the second replica is handled: the retry was dropped, not the replica.
+        await second.post(home_opened(OTHER, channel=OTHER_DM, event_id="EvOther"))
+        await published(fake_slack, 2)
+    users = [call["user_id"] for call in fake_slack.calls_of("views.publish")]
+    assert users == [USER, OTHER]

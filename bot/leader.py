@@ -1,12 +1,14 @@
-"""Which replica does the background work (the failure watcher, the progress of submissions):
-one at a time, under a lease kept in the store.
+"""Which replica does the background work (the failure watcher and its stuck-task step, the
+archiver, the progress of submissions): one at a time, under a lease kept in the store.
 
 The lease lives in the database, on the database's clock, and carries an epoch that grows with
 every change of holder. The leader renews it every third of its length; a standby tries as
-often and takes it once it has expired, so a leader that dies is replaced between one and
-one and a third lease lengths later (15 to 20 s by default). Every write that says what was
-announced carries the epoch (a fencing token) and is refused once another replica holds the
-lease, so a leader that was paused past its lease cannot record after losing it.
+often and takes it once it has expired: a full lease after the dead leader's last renewal,
+which came up to a third of a lease before it died, plus up to a third until the standby's
+next try, so between two thirds and one and a third lease lengths (10 to 20 s by default).
+Every write that says what was announced carries the epoch (a fencing token) and is refused
+once another replica holds the lease, so a leader that was paused past its lease cannot record
+after losing it.
 
 A leader also stops acting on its own, before the lease runs out: two thirds of a lease after
 its last renewal began (10 s by default), it starts no new post. The margin to the lease's end

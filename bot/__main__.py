@@ -371,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(logging.INFO)
     # One line per HTTP request is noise at INFO; failures surface as bot.errors anyway.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic announces its context on every start; a migration it runs is still logged by us.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     # The bot's one clock: parsing, planning, the watcher and the checkup all read it.
     clock: Clock = functools.partial(datetime.now, UTC)
     try:

@@ -4,6 +4,7 @@ alembic.ini): the same migrations on SQLite and PostgreSQL. A SQLite file made b
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +14,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Today's schema as the last release before Alembic left it.
@@ -29,7 +32,11 @@ def upgrade(connection: Connection) -> None:
     config = _config(connection)
     if _made_before_alembic(connection):
         command.stamp(config, BASELINE)
+    before = revision(connection)
     command.upgrade(config, "head")
+    after = revision(connection)
+    if after != before:
+        log.info("database schema migrated from %s to %s", before or "nothing", after)
 
 
 def revision(connection: Connection) -> str | None:

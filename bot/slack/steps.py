@@ -57,6 +57,7 @@ async def refresh_urls(
     user, channel = request.requested_by, request.channel
     if channel is None:
         await services.allow_person(Write, user=user)
+        _unscoped_only(services, "refresh or prefetch without a channel")
     else:
         await services.allow(Write, user=user, channel=channel)
         services.policy.may_submit(channel, submission.domains)
@@ -76,6 +77,18 @@ async def refresh_urls(
             task_ids=submitted.task_ids,
         )
     return {"task_ids": ",".join(submitted.task_ids), "submitted": len(submitted.accepted)}
+
+
+def _unscoped_only(services: Services, what: str) -> None:
+    """A run that names no channel keeps to no channel's domains: refused wherever some
+    channels are limited to some domains, so that no run reaches past them."""
+    if services.policy.scopes:
+        raise NotAllowed(
+            what,
+            services.policy.contact,
+            detail="Some channels see only some domains: set the step's channel input, and the "
+            "run keeps to that channel's domains.",
+        )
 
 
 async def _first_run(services: Services, request: RefreshRequest, execution: str) -> bool:
@@ -110,7 +123,9 @@ async def task_status(
             services.policy.contact,
             detail="Set the step's requested_by to the person who runs the workflow.",
         )
-    if channel is not None:  # the channel's domains, whoever asks
+    if channel is None:
+        _unscoped_only(services, "look tasks up without a channel")
+    else:  # the channel's domains, whoever asks
         query = services.policy.scoped(query, channel)
     answer = await services.find_tasks(query, fresh=True, caller=user or "")
     counts = task_counts(request.task_ids, answer.page.tasks)

@@ -255,3 +255,25 @@ async def test_task_status_keeps_to_the_channels_domains_whoever_asks(running_bo
     name, call = await run(bot, STATUS_STEP, {"task_ids": task, "channel": "C0RELEASE"})
     assert name == "functions.completeError"
     assert f"No task {task}" in call["error"] and "outside the domains" in call["error"]
+
+
+@pytest.mark.policy(
+    Policy(
+        manage=Allow(users=frozenset({USER})),
+        scopes={"C0RELEASE": ("img.example.com",)},
+        contact="#cdn-admins",
+    )
+)
+@pytest.mark.parametrize(
+    ("step", "inputs"),
+    [
+        (REFRESH_STEP, {"urls": "https://www.example.com/a.js", "requested_by": USER}),
+        (STATUS_STEP, {"task_ids": "704225667", "requested_by": USER}),
+    ],
+)
+async def test_where_channels_keep_to_domains_a_run_must_name_its_channel(
+    running_bot, step, inputs
+):
+    name, call = await run(running_bot, step, inputs)
+    assert name == "functions.completeError" and "channel input" in call["error"]
+    assert not running_bot.emulator.calls_of("RefreshObjectCaches")

@@ -17,10 +17,11 @@ from bot.core.access import Act
 from bot.core.audit import AuditEntry
 from bot.core.filters import MAX_URL
 from bot.core.links import MAX_LINKS, link_tasks, links_in
-from bot.core.query import TaskQuery
+from bot.core.query import TaskQuery, Write
 from bot.core.submission import Action
 from bot.errors import InvalidQuery, NotAllowed
 from bot.slack import links_render
+from bot.slack.alerts import MAX_BUTTON_VALUE
 from bot.slack.forms import open_form
 from bot.slack.postings import NoticeReply
 from bot.slack.render import ActionId, Reply
@@ -29,7 +30,6 @@ from bot.slack.replies import Services, deliver, id_of
 CHECK_LINKS = "cdn_check_links"
 NEW_REFRESH = "cdn_new_refresh"
 TASKS_PER_LINK = 5  # the newest tasks of each link
-BUTTON_VALUE = 2000  # Slack's limit for a button's value
 
 
 async def check_links(services: Services, message: Any, *, entry: AuditEntry) -> Reply:
@@ -76,7 +76,7 @@ def _fitting(urls: tuple[str, ...]) -> tuple[str, ...]:
     size = 0
     for url in urls:
         size += len(url) + (1 if kept else 0)
-        if size > BUTTON_VALUE:
+        if size > MAX_BUTTON_VALUE:
             break
         kept.append(url)
     return tuple(kept)
@@ -106,7 +106,9 @@ async def refresh_links(
     trigger_id: str,
     entry: AuditEntry,
 ) -> Reply | None:
-    """ "Refresh these": the refresh form, filled in with the links (rights checked there)."""
+    """ "Refresh these": the refresh form, filled in with the links. Rights come first, as for
+    every button: a refusal tells nothing of what the value held."""
+    await services.allow(Write(Action.REFRESH), user=entry.user, channel=entry.channel)
     urls = links_of(action.get("value"))
     return await open_form(
         services, client, Action.REFRESH, trigger_id=trigger_id, entry=entry, urls=urls

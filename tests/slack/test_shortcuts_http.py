@@ -135,6 +135,17 @@ async def test_refresh_these_opens_the_form_filled_in(running_bot):
     assert not bot.emulator.calls_of("RefreshObjectCaches")  # the form, the confirmation, then
 
 
+@pytest.mark.policy(Policy(manage=Allow(users=frozenset({"U0OPS0001"})), contact="#cdn-admins"))
+async def test_refresh_these_checks_rights_before_it_reads_the_button(running_bot):
+    bot, slack = running_bot, running_bot.slack
+    hook = slack.new_response_url()
+    click = {"action_id": ActionId.REFRESH_LINKS, "value": "rm -rf /\n" + A, "type": "button"}
+    await bot.post(button_click(click, response_url=hook))
+    (reply,) = await slack.response_to(hook)
+    assert "#cdn-admins" in reply["text"] and "damaged" not in reply["text"]
+    assert not slack.calls_of("views.open")
+
+
 async def test_a_tampered_refresh_these_is_refused(running_bot):
     bot, slack = running_bot, running_bot.slack
     hook = slack.new_response_url()

@@ -312,3 +312,11 @@ def describe(error: BotError) -> str:
         if kind in WORDING:
             return WORDING[kind](error)
     return WORDING[BotError](error)
+
+
+def apology(error_id: str) -> str:
+    """Words for a failure nobody foresaw; `error_id` names it in the log."""
+    return (
+        "Sorry, something went wrong on our side. "
+        f"It has been logged as error {error_id}; please try again."
+    )

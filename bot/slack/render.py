@@ -33,6 +33,7 @@ from slack_sdk.models.blocks import (
     TableBlockColumnSettings,
 )
 
+from bot import wording
 from bot.core.audit import AuditEntry
 from bot.core.display import (
     REASON_LABELS,
@@ -464,10 +465,7 @@ def problem(words: str) -> Reply:
 
 def apology(error_id: str) -> Reply:
     """Something unexpected broke; the error id is in the log too."""
-    return said(
-        ":face_with_head_bandage: Sorry, something went wrong on our side. "
-        f"It has been logged as error `{escape(error_id)}`; please try again."
-    )
+    return said(f":face_with_head_bandage: {escape(wording.apology(f'`{error_id}`'))}")
 
 
 # What a button is called where people click it, for the audit view.

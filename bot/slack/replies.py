@@ -164,10 +164,7 @@ def words_for(error: Exception) -> str:
         level = logging.INFO if isinstance(error, UserInputError) else logging.WARNING
         log.log(level, "answered with an error: %r", error)
         return wording.describe(error)
-    return (
-        "Sorry, something went wrong on our side. It has been logged as error "
-        f"{_logged(error)}; please try again."
-    )
+    return wording.apology(_logged(error))
 
 
 def _logged(error: Exception) -> str:

@@ -17,10 +17,9 @@ from typing import Protocol
 from bot.cdn.limiter import Priority
 from bot.core.plan import Answer, Plan, Strategy
 from bot.core.query import TaskQuery
-from bot.core.recall import Slice, combined, history_slice, split
+from bot.core.recall import Window, combined, history_slice, split
 from bot.errors import InvalidQuery
 from bot.store.database import Store
-from bot.store.history import Archived
 
 
 class LiveFinder(Protocol):
@@ -62,8 +61,7 @@ class Recall:
         if part.live is not None:
             live = await self._live(part.live, fresh=fresh, caller=caller, priority=priority)
         if part.history is not None:
-            start, end = part.history
-            return await self._with_history(query, live, start=start, end=end)
+            return await self._with_history(query, live, window=part.history)
         assert live is not None
         if query.task_ids:
             known = {task.task_id for task in live.page.tasks}
@@ -72,7 +70,7 @@ class Recall:
                 return await self._with_history(query, live, task_ids=missing)
         if query.object_path is not None and query.since is None and not live.page.total_count:
             # A URL the API has forgotten: when it was last refreshed, if the bot saw it.
-            return await self._with_history(query, live, start=now - self._kept)
+            return await self._with_history(query, live, since=now - self._kept)
         return live
 
     async def _with_history(
@@ -80,43 +78,32 @@ class Recall:
         query: TaskQuery,
         live: Answer | None,
         *,
-        start: datetime | None = None,
-        end: datetime | None = None,
+        window: Window | None = None,
+        since: datetime | None = None,
         task_ids: Sequence[str] = (),
     ) -> Answer:
+        """The page with the history's rows after the API's: those of `window`, or created
+        from `since` to the query's end, or among `task_ids`."""
         _searchable(query)
         page = live.page if live is not None else None
         cut = history_slice(query, page)
-        total, rows = await self._archived(query, cut, start=start, end=end, task_ids=task_ids)
-        merged = combined(query, page, total, [row.task for row in rows])
-        seen = {row.task.task_id: row.last_seen for row in rows}
-        if live is None:
-            return Answer(merged, Plan(query, Strategy.DIRECT, ()), 0.0, archived=seen)
-        return replace(live, page=merged, archived=seen)
-
-    async def _archived(
-        self,
-        query: TaskQuery,
-        cut: Slice,
-        *,
-        start: datetime | None,
-        end: datetime | None,
-        task_ids: Sequence[str],
-    ) -> tuple[int, list[Archived]]:
-        # `end` is exclusive (the API's part starts there); the history's bound is inclusive.
-        last = end - timedelta(seconds=1) if end is not None else query.until
-        return await self._store.archived(
-            start=start,
-            end=last,
+        total, rows = await self._store.archived(
+            start=window.start if window is not None else since,
+            end=window.end if window is not None else query.until,
+            end_inclusive=window.through_end if window is not None else True,
             object_type=query.object_type,
             domain=query.domain,
             status=query.status,
             task_ids=task_ids,
             object_path=query.object_path,
             offset=cut.offset,
-            # Only the count when the API's rows fill the page.
-            limit=cut.limit,
+            limit=cut.limit,  # 0: only the count, when the API's rows fill the page
         )
+        merged = combined(query, page, total, [row.task for row in rows])
+        seen = {row.task.task_id: row.last_seen for row in rows}
+        if live is None:
+            return Answer(merged, Plan(query, Strategy.DIRECT, ()), 0.0, archived=seen)
+        return replace(live, page=merged, archived=seen)
 
 
 def _searchable(query: TaskQuery) -> None:

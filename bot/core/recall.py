@@ -20,12 +20,22 @@ from bot.errors import InvalidQuery
 
 
 @dataclass(frozen=True)
+class Window:
+    """Creation times the history answers: from `start`, up to `end` (itself included only
+    when `through_end`: the API's horizon belongs to the API's part)."""
+
+    start: datetime
+    end: datetime
+    through_end: bool
+
+
+@dataclass(frozen=True)
 class Split:
     """What the API is asked (`live`, None when the window lies wholly before its horizon)
     and which creation times the history answers (`history`, None when none)."""
 
     live: TaskQuery | None
-    history: tuple[datetime, datetime] | None
+    history: Window | None
 
 
 def split(query: TaskQuery, *, now: datetime) -> Split:
@@ -40,11 +50,11 @@ def split(query: TaskQuery, *, now: datetime) -> Split:
             f"{(now - query.since).days}d",
             "a `domain:*.` query reaches back three days; name one domain to search further",
         )
-    end = horizon if query.until is None else min(query.until, horizon)
     if query.until is not None and query.until <= horizon:
         # Only the history: the API would refuse a window before its horizon.
-        return Split(None, (query.since, end))
-    return Split(query.model_copy(update={"since": horizon}), (query.since, end))
+        return Split(None, Window(query.since, query.until, through_end=True))
+    older = Window(query.since, horizon, through_end=False)
+    return Split(query.model_copy(update={"since": horizon}), older)
 
 
 @dataclass(frozen=True)

@@ -348,11 +348,13 @@ class Store:
         object_path: str | None = None,
         offset: int = 0,
         limit: int = 20,
+        end_inclusive: bool = True,
     ) -> tuple[int, list[Archived]]:
         """How many kept tasks match, and `limit` of them from `offset`, in the API's order:
         newest created first, then the higher task ID. `start` and `end` bound the creation
-        time, both inclusive (as the API's StartTime and EndTime); `domain` is an exact host;
-        `task_ids`, when given, are the only tasks that may match."""
+        time, both inclusive (as the API's StartTime and EndTime) unless `end_inclusive` is
+        False; `domain` is an exact host; `task_ids`, when given, are the only tasks that may
+        match."""
         where = history.filters(
             start=start,
             end=end,
@@ -360,6 +362,7 @@ class Store:
             domain=domain,
             status=status,
             object_path=object_path,
+            end_inclusive=end_inclusive,
         )
         async with self._db.reading() as connection:
             if task_ids:

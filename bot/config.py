@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     # Seconds a task may stay Pending or Refreshing before subscribed channels hear it is stuck.
     stuck_after: float = Field(default=1800.0, ge=60)
     # Seconds the background lease lasts: a dead leader's work moves to another replica
-    # between one and one and a third of this later.
+    # between two thirds and 1.4 times this later (bot.leader says why).
     leader_lease: float = Field(default=15.0, ge=1, le=600)
     log_level: str = "INFO"
 

@@ -4,8 +4,9 @@ archiver, the progress of submissions): one at a time, under a lease kept in the
 The lease lives in the database, on the database's clock, and carries an epoch that grows with
 every change of holder. The leader renews it every third of its length; a standby tries as
 often and takes it once it has expired: a full lease after the dead leader's last renewal,
-which came up to a third of a lease before it died, plus up to a third until the standby's
-next try, so between two thirds and one and a third lease lengths (10 to 20 s by default).
+which came up to a third of a lease before it died, plus up to 0.4 of a lease until the
+standby's next try (a third, spread by a fifth either way), so between two thirds and 1.4
+lease lengths (10 to 21 s by default).
 Every write that says what was announced carries the epoch (a fencing token) and is refused
 once another replica holds the lease, so a leader that was paused past its lease cannot record
 after losing it.

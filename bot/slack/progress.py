@@ -139,6 +139,16 @@ class Tracker:
     def _leads(self) -> bool:
         return self._leadership is None or self._leadership.leading
 
+    async def _save(self, tracked: Tracked) -> None:
+        """Record what the message shows now, under the lease: a replica that lost it (paused
+        past it) writes nothing and lets go of what it followed."""
+        fence = self._leadership.fence if self._leadership is not None else None
+        if self._leadership is not None and fence is None:
+            self._forget_all()  # no longer sure it leads: nothing more is written
+        elif not await self._store.save_tracked(tracked, fence=fence):
+            log.warning("lost the background lease while following progress")
+            self._forget_all()
+
     def _forget_all(self) -> None:
         """Another replica leads: what this one followed is in the store, for it."""
         for memory in (self._followed, self._due, self._waiting, self._ended):
@@ -234,8 +244,8 @@ class Tracker:
                 # The response_url is spent: the reply stays as last shown.
                 await self._finish(replace(tracked, finished_at=now))
             return 0
-        if not self.window.take(now):
-            return 0
+        if not self._leads() or not self.window.take(now):
+            return 0  # another replica leads now, or the app's update budget is spent
         reply = progress_message.progress(tracked, counted, now=now, final=final)
         if tracked.message_ts is not None:
             await self._update(tracked.channel, tracked.message_ts, reply)
@@ -246,11 +256,11 @@ class Tracker:
             await self._finish(updated)
         else:
             self._followed[tracked.id] = updated
-            await self._store.save_tracked(updated)
+            await self._save(updated)
         return 1
 
     async def _finish(self, tracked: Tracked) -> None:
-        await self._store.save_tracked(tracked)
+        await self._save(tracked)
         self._followed.pop(tracked.id, None)
         self._due.pop(tracked.id, None)
         self._waiting.pop(tracked.id, None)

@@ -266,10 +266,15 @@ class Store:
 
     # -- submissions being followed ---------------------------------------------------------
 
-    async def save_tracked(self, followed: Tracked) -> None:
-        """Keep (or overwrite) a followed submission and what its message shows."""
+    async def save_tracked(self, followed: Tracked, *, fence: Fence | None = None) -> bool:
+        """Keep (or overwrite) a followed submission and what its message shows. With a
+        `fence`, only while it is still the running lease: False, and nothing written, once
+        it is not (a paused leader cannot write back an older state)."""
         async with self._db.writing() as connection:
+            if fence is not None and not await lease.holds(connection, fence):
+                return False
             await tracked.save(connection, followed)
+        return True
 
     async def tracked(self, tracked_id: str) -> Tracked | None:
         """One followed submission, finished or not."""

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from bot.core.progress import Window
 from bot.core.tasks import Task
+from bot.leader import Leadership
 from bot.slack import alerts, wire
 from bot.slack.render import ActionId
 from tests.slack import world
@@ -293,3 +294,20 @@ async def test_only_the_leader_follows_and_it_adopts_what_another_replica_starte
         assert not standby.tracker.followed
     final = updates(leader)[-1]
     assert final["ts"] == post["_ts"] and "✅ 1 complete — 100%" in text_of(final)
+
+
+async def test_a_leader_that_lost_the_lease_writes_no_progress_back(
+    emulator, clock, fake_slack, tmp_path
+):
+    database = tmp_path / "bot.db"
+    replicas = {"clock": clock, "emulator": emulator, "slack": fake_slack}
+    async with world.running_bot(database, holder="old", **replicas) as old:
+        await submitted(old, "refresh https://www.example.com/paused.js")
+        (followed,) = old.tracker.followed
+        # The lease moves on while the old leader is paused; it still believes it leads.
+        await old.store.release_lease(old.leadership.fence)
+        assert await Leadership(old.store, holder="new", lease=60).renew() is not None
+        clock.advance(seconds=60)
+        await old.tracker.cycle()
+        assert await old.store.tracked(followed.id) == followed  # nothing written back
+        assert not old.tracker.followed

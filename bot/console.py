@@ -35,7 +35,7 @@ from bot.core.stats import (
     report,
 )
 from bot.core.submission import Action, Kind, Submission, Submitted, parse_submission, quota_left
-from bot.core.tasks import Status, Task, format_api_time
+from bot.core.tasks import FINAL, Status, Task, format_api_time
 from bot.core.timeframe import shown
 from bot.recall import Recall
 from bot.store.database import Store
@@ -278,7 +278,6 @@ QUOTA_NAME = {
     Kind.REGEX: "regex refresh",
     Kind.IGNORE_PARAMS: "IgnoreParams refresh",
 }
-FINAL = (Status.COMPLETE, Status.FAILED)
 Ask = Callable[[str], str]
 
 

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.stuck import (
-    FINAL,
     Ended,
     Ending,
     StuckNotice,
@@ -25,7 +24,7 @@ from bot.core.stuck import (
     noticed,
     stuck_tasks,
 )
-from bot.core.tasks import Status, Task
+from bot.core.tasks import FINAL, Status, Task
 from bot.core.watch import PostOutcome, Router, Subscription, owed
 from bot.store.database import Store
 from bot.store.lease import Fence

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.core.submission import Action, Kind, Submission
-from bot.core.tasks import Status, Task, host_of
+from bot.core.tasks import FINAL, Status, Task, host_of
 from bot.errors import InvalidQuery
 
-TERMINAL = frozenset({Status.COMPLETE, Status.FAILED})
 # How long a submission is followed: refreshes take ~5 min, prefetches up to ~30.
 CAPS = {Action.REFRESH: timedelta(minutes=30), Action.PREFETCH: timedelta(minutes=60)}
 # A response_url takes 5 posts within 30 minutes of the click. The confirmation's own answer
@@ -77,7 +76,7 @@ def tally(task_ids: Sequence[str], tasks: Iterable[Task]) -> Tally:
     found = {task.task_id: task for task in tasks if task.task_id in wanted}
     statuses: Counter[Status] = Counter(task.status for task in found.values())
     statuses[Status.PENDING] += len(wanted) - len(found)
-    done = sum(100.0 if task.status in TERMINAL else task.progress for task in found.values())
+    done = sum(100.0 if task.status in FINAL else task.progress for task in found.values())
     percent = int(done / len(wanted)) if wanted else 100
     failed = sorted(
         (task for task in found.values() if task.status is Status.FAILED),

@@ -30,7 +30,6 @@ TOP = 5  # failing domains named
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 # Longer periods are counted per day: past about a hundred bars a chart shows only noise.
 HOURLY_UP_TO = timedelta(days=7)
-FINISHED = (Status.COMPLETE, Status.FAILED)
 # Statuses in the order a stacked chart and a summary list them: failures first, to stand out.
 SHOWN_ORDER = (Status.FAILED, Status.COMPLETE, Status.REFRESHING, Status.PENDING)
 

@@ -10,10 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.tasks import Status, Task
-
-UNFINISHED = frozenset({Status.PENDING, Status.REFRESHING})
-FINAL = frozenset({Status.COMPLETE, Status.FAILED})
+from bot.core.tasks import UNFINISHED, Task
 
 
 @dataclass(frozen=True)

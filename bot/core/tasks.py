@@ -33,6 +33,11 @@ class Status(StrEnum):
         return _by_casefold(cls, value)
 
 
+# The statuses a task ends in, and those it passes through on the way there.
+FINAL = frozenset({Status.COMPLETE, Status.FAILED})
+UNFINISHED = frozenset({Status.PENDING, Status.REFRESHING})
+
+
 class ObjectType(StrEnum):
     """What a task acts on; the seed has the first three, newer API versions the rest."""
 

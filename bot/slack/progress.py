@@ -27,8 +27,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.progress import TERMINAL, Cadence, Tally, Tracked, Window, follow, tally
-from bot.core.tasks import HISTORY_DAYS, Task
+from bot.core.progress import Cadence, Tally, Tracked, Window, follow, tally
+from bot.core.tasks import FINAL, HISTORY_DAYS, Task
 from bot.errors import BotError
 from bot.leader import Leadership
 from bot.slack import progress_message
@@ -222,7 +222,7 @@ class Tracker:
                 ended = self._ended.setdefault(tracked.id, {})
                 mine = set(tracked.task_ids)
                 ended.update(
-                    {t.task_id: t for t in found if t.status in TERMINAL and t.task_id in mine}
+                    {t.task_id: t for t in found if t.status in FINAL and t.task_id in mine}
                 )
                 counted = tally(tracked.task_ids, [*found, *ended.values()])
                 changed += await self._advance(tracked, counted, now)

@@ -4,7 +4,7 @@ the archiver's per-type marks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,14 +13,12 @@ from sqlalchemy import Row, Select, case, delete, func, literal_column, or_, sel
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.core.tasks import ObjectType, Status, Task
+from bot.core.tasks import FINAL, UNFINISHED, ObjectType, Status, Task
 from bot.store.columns import iso_text
 from bot.store.engine import insert
 from bot.store.schema import mark
 from bot.store.schema import task_history as table
 
-FINAL = (Status.COMPLETE, Status.FAILED)
-UNFINISHED = (Status.PENDING, Status.REFRESHING)
 # A task's end is when it was first seen final: known to within one archiver cycle when it was
 # seen running, or seen this soon after it was made. A task first seen final later than this
 # (the first start's three days, a bot that was away) ended at a moment nobody saw: None.
@@ -86,10 +84,10 @@ async def archive(connection: AsyncConnection, tasks: Sequence[Task], seen_at: d
     )
 
 
-def _one_of(column: ColumnElement[str], statuses: Sequence[Status]) -> ColumnElement[bool]:
+def _one_of(column: ColumnElement[str], statuses: Iterable[Status]) -> ColumnElement[bool]:
     """`column` is one of `statuses`, spelt out in the SQL: an executemany (one row per task)
     takes no list parameters."""
-    return or_(*(column == literal_column(f"'{status.value}'") for status in statuses))
+    return or_(*(column == literal_column(f"'{status.value}'") for status in sorted(statuses)))
 
 
 def _row(task: Task, seen_at: datetime) -> dict[str, object]:
@@ -190,7 +188,7 @@ async def oldest_first(
 
 async def unfinished(connection: AsyncConnection) -> list[Task]:
     """The tasks last seen Pending or Refreshing, oldest first."""
-    statuses = [status.value for status in UNFINISHED]
+    statuses = [status.value for status in sorted(UNFINISHED)]
     found = await oldest_first(connection, [table.c.status.in_(statuses)])
     return [archived.task for archived in found]
 
